@@ -1,0 +1,2 @@
+# Empty dependencies file for shmslot.
+# This may be replaced when dependencies are built.

@@ -1,0 +1,2 @@
+# Empty dependencies file for shmslot_platform.
+# This may be replaced when dependencies are built.

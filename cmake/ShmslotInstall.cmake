@@ -1,0 +1,21 @@
+# install + export + CMake package config + pkg-config, for the top-level build only.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(TARGETS shmslot EXPORT shmslotTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/shmslot DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT shmslotTargets NAMESPACE shmslot:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/shmslot)
+
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/shmslotConfig.cmake.in
+                              ${PROJECT_BINARY_DIR}/shmslotConfig.cmake
+                              INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/shmslot)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/shmslotConfigVersion.cmake
+                                 COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/shmslotConfig.cmake ${PROJECT_BINARY_DIR}/shmslotConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/shmslot)
+
+configure_file(${PROJECT_SOURCE_DIR}/cmake/shmslot.pc.in ${PROJECT_BINARY_DIR}/shmslot.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/shmslot.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -1,0 +1,11 @@
+// Everything shmslot offers, in one include.
+#pragma once
+
+#include "shmslot/in_memory_slot_allocator.hpp"
+#include "shmslot/locator.hpp"
+#include "shmslot/posix_slot_allocator.hpp"
+#include "shmslot/slot_backend.hpp"
+#include "shmslot/slot_error.hpp"
+#include "shmslot/slot_header.hpp"
+#include "shmslot/type_hash.hpp"
+#include "shmslot/version.hpp"

@@ -1,0 +1,82 @@
+// The backend interface (ZeroDDS SlotBackend, 16 methods): a pool of fixed-size slots that one or
+// more writers fill and up to 32 readers read in place.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "shmslot/slot_error.hpp"
+#include "shmslot/slot_header.hpp"
+#include "shmslot/type_hash.hpp"
+
+namespace shmslot {
+
+/// A copied sample: the header as committed and `header.sample_size` payload bytes.
+struct SlotRead {
+  SlotHeader header;
+  std::vector<std::byte> bytes;
+};
+
+/// Threading contract: every method may be called from any thread of any process attached to the
+/// segment, concurrently; a handle is used by one thread at a time.
+class SlotBackend {
+ public:
+  virtual ~SlotBackend() = default;
+
+  /// Loans a slot that is free, or committed and read by every reader in `active_readers_mask`.
+  virtual tl::expected<SlotHandle, SlotError> reserve_slot(ReaderMask active_readers_mask) = 0;
+  /// Copies `bytes` into the loaned slot and publishes it; returns its sequence number (mod 2^32).
+  virtual tl::expected<std::uint32_t, SlotError> commit_slot(SlotHandle handle,
+                                                             std::span<const std::byte> bytes) = 0;
+  /// Gives a loan back without publishing.
+  virtual tl::expected<void, SlotError> discard_slot(SlotHandle handle) = 0;
+  /// The writable payload of a live loan, `slot_capacity()` bytes; valid until commit or discard.
+  virtual tl::expected<std::span<std::byte>, SlotError> slot_data_ptr(SlotHandle handle);
+  /// Publishes the first `len` bytes already written through slot_data_ptr.
+  virtual tl::expected<std::uint32_t, SlotError> commit_in_place(SlotHandle handle, std::size_t len);
+
+  /// Copies header and payload out; the copy is exactly what was committed, or Overwritten.
+  virtual tl::expected<SlotRead, SlotError> read_slot(SlotHandle handle) const = 0;
+  /// Copies the payload into `out` (no allocation); fails with SampleTooLarge when `out` is short.
+  virtual tl::expected<SlotHeader, SlotError> read_slot_into(SlotHandle handle, std::span<std::byte> out) const = 0;
+  /// Zero-copy read for reader `reader_index`: pins the slot, so the span stays valid until
+  /// mark_read(handle, reader_index) or mark_reader_disconnected(reader_index).
+  virtual tl::expected<std::span<const std::byte>, SlotError> slot_read_ptr(SlotHandle handle,
+                                                                            std::uint32_t reader_index);
+  /// The oldest committed sample reader `reader_index` has not read, or nullopt.
+  virtual tl::expected<std::optional<SlotHandle>, SlotError> next_unread_slot(std::uint32_t reader_index);
+  /// Sets the reader's bit on the slot (and unpins it); wakes writers waiting for space.
+  virtual tl::expected<void, SlotError> mark_read(SlotHandle handle, std::uint32_t reader_index) = 0;
+  /// Marks every slot read by `reader_index` and drops its pins: a dead reader stops blocking.
+  virtual tl::expected<void, SlotError> mark_reader_disconnected(std::uint32_t reader_index) = 0;
+
+  /// Number of slots.
+  virtual tl::expected<std::size_t, SlotError> slot_count() const = 0;
+  /// Header + capacity, rounded up to 64 bytes: the slot stride.
+  virtual std::size_t slot_total_size() const = 0;
+  /// Payload bytes per slot.
+  virtual std::size_t slot_capacity() const = 0;
+  /// The sample type's hash when the backend records one.
+  virtual std::optional<TypeHash> type_hash() const { return std::nullopt; }
+
+  /// The change counter: it moves on every commit, discard, mark_read and disconnect.
+  virtual std::uint64_t notify_generation() const { return 0; }
+  /// Sleeps until notify_generation() differs from `last` or `timeout` passes (spurious returns
+  /// possible); returns whether it differs. Never misses a change made after `last` was read.
+  virtual bool wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const;
+
+ protected:
+  SlotBackend() = default;
+  SlotBackend(const SlotBackend&) = default;
+  SlotBackend(SlotBackend&&) = default;
+  SlotBackend& operator=(const SlotBackend&) = default;
+  SlotBackend& operator=(SlotBackend&&) = default;
+};
+
+}  // namespace shmslot

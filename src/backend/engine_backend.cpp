@@ -1,0 +1,98 @@
+#include "shmslot/detail/engine_backend.hpp"
+
+#include "core/slot_engine.hpp"
+
+namespace shmslot::detail {
+
+namespace {
+// Every method of a moved-from backend answers this instead of touching freed memory.
+tl::unexpected<SlotError> unusable() { return tl::unexpected(SlotError::of(SlotErrorCode::LockPoisoned)); }
+}  // namespace
+
+EngineBackend::EngineBackend() = default;
+EngineBackend::EngineBackend(std::unique_ptr<core::SlotEngine> engine) : engine_(std::move(engine)) {}
+EngineBackend::EngineBackend(EngineBackend&&) noexcept = default;
+EngineBackend& EngineBackend::operator=(EngineBackend&&) noexcept = default;
+EngineBackend::~EngineBackend() = default;
+
+void EngineBackend::set_engine(std::unique_ptr<core::SlotEngine> engine) { engine_ = std::move(engine); }
+
+tl::expected<SlotHandle, SlotError> EngineBackend::reserve_slot(ReaderMask active_readers_mask) {
+  if (!engine_) return unusable();
+  return engine_->reserve(active_readers_mask);
+}
+
+tl::expected<std::uint32_t, SlotError> EngineBackend::commit_slot(SlotHandle handle, std::span<const std::byte> bytes) {
+  if (!engine_) return unusable();
+  return engine_->commit(handle, bytes);
+}
+
+tl::expected<void, SlotError> EngineBackend::discard_slot(SlotHandle handle) {
+  if (!engine_) return unusable();
+  return engine_->discard(handle);
+}
+
+tl::expected<std::span<std::byte>, SlotError> EngineBackend::slot_data_ptr(SlotHandle handle) {
+  if (!engine_) return unusable();
+  return engine_->data_ptr(handle);
+}
+
+tl::expected<std::uint32_t, SlotError> EngineBackend::commit_in_place(SlotHandle handle, std::size_t len) {
+  if (!engine_) return unusable();
+  return engine_->commit_in_place(handle, len);
+}
+
+tl::expected<SlotRead, SlotError> EngineBackend::read_slot(SlotHandle handle) const {
+  if (!engine_) return unusable();
+  return engine_->read(handle);
+}
+
+tl::expected<SlotHeader, SlotError> EngineBackend::read_slot_into(SlotHandle handle, std::span<std::byte> out) const {
+  if (!engine_) return unusable();
+  return engine_->read_into(handle, out);
+}
+
+tl::expected<std::span<const std::byte>, SlotError> EngineBackend::slot_read_ptr(SlotHandle handle,
+                                                                                 std::uint32_t reader_index) {
+  if (!engine_) return unusable();
+  return engine_->read_ptr(handle, reader_index);
+}
+
+tl::expected<std::optional<SlotHandle>, SlotError> EngineBackend::next_unread_slot(std::uint32_t reader_index) {
+  if (!engine_) return unusable();
+  return engine_->next_unread(reader_index);
+}
+
+tl::expected<void, SlotError> EngineBackend::mark_read(SlotHandle handle, std::uint32_t reader_index) {
+  if (!engine_) return unusable();
+  return engine_->mark_read(handle, reader_index);
+}
+
+tl::expected<void, SlotError> EngineBackend::mark_reader_disconnected(std::uint32_t reader_index) {
+  if (!engine_) return unusable();
+  return engine_->disconnect(reader_index);
+}
+
+tl::expected<std::size_t, SlotError> EngineBackend::slot_count() const {
+  if (!engine_) return unusable();
+  return engine_->slot_count();
+}
+
+std::size_t EngineBackend::slot_total_size() const { return engine_ ? engine_->slot_total_size() : 0; }
+
+std::size_t EngineBackend::slot_capacity() const { return engine_ ? engine_->slot_capacity() : 0; }
+
+std::optional<TypeHash> EngineBackend::type_hash() const { return engine_ ? engine_->type_hash() : std::nullopt; }
+
+std::uint64_t EngineBackend::notify_generation() const { return engine_ ? engine_->generation() : 0; }
+
+bool EngineBackend::wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const {
+  return engine_ ? engine_->wait_for_change(last, timeout) : false;
+}
+
+tl::expected<std::size_t, SlotError> EngineBackend::evict_stale(std::chrono::nanoseconds max_age, ReaderMask active) {
+  if (!engine_) return unusable();
+  return engine_->evict_stale(max_age, active);
+}
+
+}  // namespace shmslot::detail

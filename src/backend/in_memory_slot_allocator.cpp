@@ -1,0 +1,66 @@
+#include "shmslot/in_memory_slot_allocator.hpp"
+
+#include <stdexcept>
+
+#include "core/layout.hpp"
+#include "core/slot_engine.hpp"
+#include "platform/mapping.hpp"
+
+namespace shmslot {
+
+namespace platform_detail {
+struct OwnedMemory {
+  platform::Mapping mapping;
+};
+}  // namespace platform_detail
+
+namespace {
+constexpr std::uint64_t kMaxCapacity = 0xFFFFFFFFULL - 16 - 63;  // slot_total_size must fit in u32
+}
+
+InMemorySlotAllocator::InMemorySlotAllocator(std::uint64_t segment_id,
+                                             std::unique_ptr<platform_detail::OwnedMemory> memory)
+    : EngineBackend(), segment_id_(segment_id), memory_(std::move(memory)) {}
+
+tl::expected<InMemorySlotAllocator, SlotError> InMemorySlotAllocator::create(std::uint64_t segment_id,
+                                                                             std::size_t slot_count,
+                                                                             std::size_t slot_capacity) {
+  if (slot_count == 0 || slot_count > core::kMaxSlotCount || slot_capacity == 0 || slot_capacity > kMaxCapacity) {
+    return tl::unexpected(SlotError::of(SlotErrorCode::OutOfBounds));
+  }
+  const core::Geometry g =
+      core::make_geometry(slot_count, core::slot_total_size_for(slot_capacity), slot_capacity, true);
+  auto mapping = platform::map_anonymous(g.total_size);
+  if (!mapping) return tl::unexpected(SlotError::of(SlotErrorCode::NoFreeSlot));
+  core::SlotEngine::format(mapping->data(), g, core::FormatOptions{});
+  auto engine = std::make_unique<core::SlotEngine>(mapping->data(), g, segment_id);
+  auto memory = std::make_unique<platform_detail::OwnedMemory>(platform_detail::OwnedMemory{std::move(*mapping)});
+  InMemorySlotAllocator out(segment_id, std::move(memory));
+  out.set_engine(std::move(engine));
+  return out;
+}
+
+InMemorySlotAllocator::InMemorySlotAllocator(std::uint64_t segment_id, std::size_t slot_count,
+                                             std::size_t slot_capacity) {
+  auto made = create(segment_id, slot_count, slot_capacity);
+  if (!made) throw std::invalid_argument("InMemorySlotAllocator: slot_count must be 1..2^24 and slot_capacity 1..2^32-80");
+  *this = std::move(*made);
+}
+
+InMemorySlotAllocator&& InMemorySlotAllocator::with_type_hash(const TypeHash& hash) && {
+  if (engine() != nullptr) engine()->record_type_hash(hash);
+  return std::move(*this);
+}
+
+InMemorySlotAllocator& InMemorySlotAllocator::with_type_hash(const TypeHash& hash) & {
+  if (engine() != nullptr) engine()->record_type_hash(hash);
+  return *this;
+}
+
+InMemorySlotAllocator::InMemorySlotAllocator(InMemorySlotAllocator&&) noexcept = default;
+InMemorySlotAllocator& InMemorySlotAllocator::operator=(InMemorySlotAllocator&&) noexcept = default;
+// The memory (a member) is released before the engine (in the base); the engine's destructor
+// never touches the memory, so the order is harmless.
+InMemorySlotAllocator::~InMemorySlotAllocator() = default;
+
+}  // namespace shmslot

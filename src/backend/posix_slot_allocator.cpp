@@ -1,0 +1,350 @@
+// Creating, attaching and tearing down POSIX segments; the slot protocol itself is in src/core.
+#include "shmslot/posix_slot_allocator.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+#include "core/layout.hpp"
+#include "core/segment_validate.hpp"
+#include "core/slot_engine.hpp"
+#include "platform/flink_file.hpp"
+#include "platform/mapping.hpp"
+#include "platform/process.hpp"
+#include "platform/shm.hpp"
+
+namespace shmslot {
+
+struct PosixSlotAllocator::Resources {
+  std::string flink_path;
+  std::string shm_name;
+  bool owner = false;
+  platform::UniqueFd segment_fd;  // kept open by the owner for its lifetime
+  platform::UniqueFd flink_fd;    // the owner's flock on the flink file: proof of life for create
+  platform::Mapping mapping;
+};
+
+namespace {
+
+constexpr std::uint64_t kMaxCapacity = 0xFFFFFFFFULL - 16 - 63;  // slot_total_size must fit in u32
+constexpr int kAttachRetries = 5;                               // as ZeroDDS: an owner may still be writing
+constexpr auto kAttachRetryDelay = std::chrono::milliseconds(50);
+
+tl::unexpected<PosixSlotError> shm_error(const platform::SysError& e) {
+  return tl::unexpected(PosixSlotError{PosixErrorCode::Shm, e.err, e.what, {}});
+}
+tl::unexpected<PosixSlotError> error(PosixErrorCode code, std::string detail) {
+  return tl::unexpected(PosixSlotError{code, 0, std::move(detail), {}});
+}
+
+tl::unexpected<PosixSlotError> flink_error(const platform::FlinkReadError& e, const std::string& path) {
+  using Kind = platform::FlinkReadError::Kind;
+  switch (e.kind) {
+    case Kind::Missing:
+    case Kind::Io: return shm_error(e.sys);
+    case Kind::Symlink:
+    case Kind::NotRegular:
+    case Kind::Malformed: return error(PosixErrorCode::BadFlink, "flink " + path + " " + e.reason);
+  }
+  return error(PosixErrorCode::BadFlink, path);
+}
+
+// What an existing flink file at the create path means.
+enum class Leftover { None, Removed };
+
+// A flink file already exists at `path`. Removes it (and its segment) when its shmslot owner is
+// dead; otherwise says why the path is in use. Never removes a file that is not a flink file, nor a
+// segment that shmslot did not create.
+tl::expected<Leftover, PosixSlotError> clear_leftover(const std::string& path) {
+  auto flink = platform::read_flink(path);
+  if (!flink) {
+    if (flink.error().kind == platform::FlinkReadError::Kind::Missing) return Leftover::None;
+    return flink_error(flink.error(), path);
+  }
+  auto locked = platform::try_lock_exclusive(flink->fd.get(), path);
+  if (!locked) return shm_error(locked.error());
+  if (!*locked) return error(PosixErrorCode::InUse, "flink " + path + " belongs to a live owner");
+  // We hold the lock: no shmslot owner is alive for this flink file.
+  auto seg = platform::shm_open_existing(flink->name, true);
+  if (!seg) {
+    if (seg.error().err != ENOENT) return shm_error(seg.error());
+    platform::unlink_if_same(path, flink->fd.get());  // dangling: its segment is gone
+    return Leftover::Removed;
+  }
+  bool ours = false;
+  if (auto info = platform::stat_fd(seg->get(), flink->name); info && info->size >= core::kSegmentHeaderSize) {
+    void* p = ::mmap(nullptr, core::kSegmentHeaderSize, PROT_READ, MAP_SHARED, seg->get(), 0);
+    if (p != MAP_FAILED) {
+      const auto* h = static_cast<const core::SegmentHeader*>(p);
+      ours = h->magic == core::kSegmentMagic && h->ext_magic.load(std::memory_order_acquire) == core::kExtMagic;
+      ::munmap(p, core::kSegmentHeaderSize);
+    }
+  }
+  if (!ours) {
+    return error(PosixErrorCode::InUse, "flink " + path + " names " + flink->name +
+                                            ", a segment shmslot did not create; its owner's liveness cannot be "
+                                            "checked (remove the flink file if that owner is gone)");
+  }
+  (void)platform::shm_remove(flink->name);
+  platform::unlink_if_same(path, flink->fd.get());
+  return Leftover::Removed;
+}
+
+std::uint32_t notify_flags(const CreateOptions& options) {
+  std::uint32_t flags = 0;
+  if (options.notify == NotifyMode::WakeAlways) flags |= core::kFlagWakeAlways;
+  if (options.type_hash) flags |= core::kFlagHasTypeHash;
+  return flags;
+}
+
+}  // namespace
+
+const char* to_string(PosixErrorCode code) {
+  switch (code) {
+    case PosixErrorCode::Shm: return "Shm";
+    case PosixErrorCode::CapacityOverflow: return "CapacityOverflow";
+    case PosixErrorCode::InvalidHeader: return "InvalidHeader";
+    case PosixErrorCode::InvalidArgument: return "InvalidArgument";
+    case PosixErrorCode::InUse: return "InUse";
+    case PosixErrorCode::BadFlink: return "BadFlink";
+    case PosixErrorCode::TypeMismatch: return "TypeMismatch";
+    case PosixErrorCode::ForeignOwner: return "ForeignOwner";
+    case PosixErrorCode::Slot: return "Slot";
+  }
+  return "unknown";
+}
+
+std::string PosixSlotError::message() const {
+  switch (code) {
+    case PosixErrorCode::Shm: return "shm error: " + detail + ": " + std::strerror(sys_errno);
+    case PosixErrorCode::CapacityOverflow: return "slot capacity overflows u32: " + detail;
+    case PosixErrorCode::InvalidHeader: return "invalid segment: " + detail;
+    case PosixErrorCode::InvalidArgument: return "invalid argument: " + detail;
+    case PosixErrorCode::InUse: return "in use: " + detail;
+    case PosixErrorCode::BadFlink: return "bad flink file: " + detail;
+    case PosixErrorCode::TypeMismatch: return "type mismatch: " + detail;
+    case PosixErrorCode::ForeignOwner: return "foreign owner: " + detail;
+    case PosixErrorCode::Slot: return "slot error: " + slot.message();
+  }
+  return detail;
+}
+
+std::string default_flink_dir() {
+  const char* dir = std::getenv("SHMSLOT_DIR");
+  return dir != nullptr && *dir != '\0' ? std::string(dir) : std::string("/tmp/shmslot");
+}
+
+std::string resolve_flink_path(const std::string& flink) {
+  if (flink.find('/') != std::string::npos) return flink;
+  return default_flink_dir() + "/" + flink;
+}
+
+PosixSlotAllocator::PosixSlotAllocator(std::unique_ptr<Resources> resources) : res_(std::move(resources)) {}
+
+tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::create(const std::string& flink_path,
+                                                                            std::size_t slot_count,
+                                                                            std::size_t slot_capacity) {
+  return create(flink_path, slot_count, slot_capacity, CreateOptions{});
+}
+
+tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::create(const std::string& flink_arg,
+                                                                            std::size_t slot_count,
+                                                                            std::size_t slot_capacity,
+                                                                            const CreateOptions& options) {
+  if (flink_arg.empty()) return error(PosixErrorCode::InvalidArgument, "empty flink path");
+  if (slot_capacity > kMaxCapacity) {
+    return error(PosixErrorCode::CapacityOverflow, "slot_capacity " + std::to_string(slot_capacity));
+  }
+  if (slot_capacity == 0) return error(PosixErrorCode::InvalidArgument, "slot_capacity is 0");
+  if (slot_count == 0 || slot_count > core::kMaxSlotCount) {
+    return error(PosixErrorCode::InvalidArgument,
+                 "slot_count " + std::to_string(slot_count) + " is not in 1.." + std::to_string(core::kMaxSlotCount));
+  }
+  if ((options.mode & ~mode_t{0666}) != 0 || (options.mode & 0600) != 0600) {
+    return error(PosixErrorCode::InvalidArgument, "mode must include 0600 and have no bits beyond 0666");
+  }
+  const core::Geometry g = core::make_geometry(slot_count, core::slot_total_size_for(slot_capacity), slot_capacity, true);
+  const std::string path = resolve_flink_path(flink_arg);
+  const bool in_default_dir = flink_arg.find('/') == std::string::npos;
+  // The default directory is shared by every user, like /tmp (sticky, world-writable); the files
+  // in it are owner-only. A directory the caller names explicitly is created private.
+  if (auto dir = platform::ensure_parent_directory(path, in_default_dir ? 01777 : 0700); !dir) {
+    return shm_error(dir.error());
+  }
+
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto leftover = clear_leftover(path);
+    if (!leftover) return tl::unexpected(leftover.error());
+
+    auto res = std::make_unique<Resources>();
+    res->flink_path = path;
+    res->owner = true;
+    // A fresh random name; EEXIST (a collision) just draws again.
+    for (int tries = 0; tries < 8; ++tries) {
+      res->shm_name = platform::random_segment_name();
+      auto fd = platform::shm_create_exclusive(res->shm_name);
+      if (fd) {
+        res->segment_fd = std::move(*fd);
+        break;
+      }
+      if (fd.error().err != EEXIST) return shm_error(fd.error());
+    }
+    if (!res->segment_fd) return error(PosixErrorCode::Shm, "no unused segment name after 8 random draws");
+    auto unlink_segment = [&] { (void)platform::shm_remove(res->shm_name); };
+    if (options.mode != 0600) {
+      if (auto m = platform::set_mode(res->segment_fd.get(), options.mode, res->shm_name); !m) {
+        unlink_segment();
+        return shm_error(m.error());
+      }
+    }
+    if (auto r = platform::reserve_memory(res->segment_fd.get(), g.total_size, res->shm_name); !r) {
+      unlink_segment();
+      return shm_error(r.error());
+    }
+    auto mapping = platform::map_shared(res->segment_fd.get(), g.total_size, res->shm_name.c_str());
+    if (!mapping) {
+      unlink_segment();
+      return shm_error(mapping.error());
+    }
+    res->mapping = std::move(*mapping);
+    core::FormatOptions format;
+    format.flags = notify_flags(options);
+    if (options.type_hash) format.type_hash = *options.type_hash;
+    format.owner_pid = static_cast<std::uint32_t>(::getpid());
+    format.owner_start_time = platform::process_start_time(::getpid()).value_or(0);
+    core::SlotEngine::format(res->mapping.data(), g, format);
+
+    auto flink_fd = platform::publish_flink(path, res->shm_name, options.mode);
+    if (!flink_fd) {
+      unlink_segment();
+      if (flink_fd.error().err == EEXIST) continue;  // another creator won the path: look again
+      return shm_error(flink_fd.error());
+    }
+    res->flink_fd = std::move(*flink_fd);
+    auto engine = std::make_unique<core::SlotEngine>(res->mapping.data(), g, 0);
+    PosixSlotAllocator out(std::move(res));
+    out.set_engine(std::move(engine));
+    return out;
+  }
+  return error(PosixErrorCode::InUse, "flink " + path + " keeps being created by another process");
+}
+
+tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::attach(const std::string& flink_path) {
+  return attach(flink_path, AttachOptions{});
+}
+
+tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::attach(const std::string& flink_arg,
+                                                                            const AttachOptions& options) {
+  if (flink_arg.empty()) return error(PosixErrorCode::InvalidArgument, "empty flink path");
+  const std::string path = resolve_flink_path(flink_arg);
+  for (int attempt = 0;; ++attempt) {
+    const bool last = attempt + 1 >= kAttachRetries;
+    auto flink = platform::read_flink(path);
+    if (!flink) return flink_error(flink.error(), path);
+    auto fd = platform::shm_open_existing(flink->name, false);
+    if (!fd) {
+      if (fd.error().err == ENOENT && !last) {
+        std::this_thread::sleep_for(kAttachRetryDelay);
+        continue;
+      }
+      return shm_error(fd.error());
+    }
+    auto info = platform::stat_fd(fd->get(), flink->name);
+    if (!info) return shm_error(info.error());
+    if (!info->regular) return error(PosixErrorCode::InvalidHeader, flink->name + " is not a regular object");
+    if (info->uid != ::geteuid() && !options.allow_foreign_owner) {
+      return error(PosixErrorCode::ForeignOwner, flink->name + " is owned by uid " + std::to_string(info->uid) +
+                                                     ", not " + std::to_string(::geteuid()));
+    }
+    if (info->size < core::kV1SegmentHeaderSize) {
+      if (info->size == 0 && !last) {  // a ZeroDDS owner between shm_open and ftruncate
+        std::this_thread::sleep_for(kAttachRetryDelay);
+        continue;
+      }
+      return error(PosixErrorCode::InvalidHeader, flink->name + " is " + std::to_string(info->size) +
+                                                      " bytes, smaller than a segment header");
+    }
+    auto mapping = platform::map_shared(fd->get(), static_cast<std::size_t>(info->size), flink->name.c_str());
+    if (!mapping) return shm_error(mapping.error());
+    auto geometry = core::validate_segment(mapping->data(), info->size);
+    if (!geometry) {
+      if (geometry.error().not_initialised && !last) {
+        std::this_thread::sleep_for(kAttachRetryDelay);
+        continue;
+      }
+      return error(PosixErrorCode::InvalidHeader, flink->name + ": " + geometry.error().reason);
+    }
+    auto engine = std::make_unique<core::SlotEngine>(mapping->data(), *geometry, 0);
+    if (options.expected_type_hash) {
+      const auto recorded = engine->type_hash();
+      if (recorded && *recorded != *options.expected_type_hash) {
+        return error(PosixErrorCode::TypeMismatch, "segment records type hash " + to_hex(*recorded) +
+                                                       ", expected " + to_hex(*options.expected_type_hash));
+      }
+    }
+    auto res = std::make_unique<Resources>();
+    res->flink_path = path;
+    res->shm_name = flink->name;
+    res->mapping = std::move(*mapping);
+    PosixSlotAllocator out(std::move(res));
+    out.set_engine(std::move(engine));
+    return out;
+  }
+}
+
+PosixSlotAllocator::PosixSlotAllocator(PosixSlotAllocator&&) noexcept = default;
+
+PosixSlotAllocator& PosixSlotAllocator::operator=(PosixSlotAllocator&& other) noexcept {
+  if (this != &other) {
+    // Tear down our own segment first, exactly as the destructor would.
+    PosixSlotAllocator doomed(std::move(*this));
+    EngineBackend::operator=(std::move(other));
+    res_ = std::move(other.res_);
+  }
+  return *this;
+}
+
+PosixSlotAllocator::~PosixSlotAllocator() {
+  if (!res_ || !res_->owner) return;  // a consumer only unmaps (the Mapping member does it)
+  // Flink first, so no new consumer finds the segment; then the name. Mapped consumers keep their
+  // memory until they unmap.
+  if (res_->flink_fd) platform::unlink_if_same(res_->flink_path, res_->flink_fd.get());
+  (void)platform::shm_remove(res_->shm_name);
+}
+
+const std::string& PosixSlotAllocator::flink_path() const {
+  static const std::string kEmpty;
+  return res_ ? res_->flink_path : kEmpty;
+}
+
+std::string PosixSlotAllocator::segment_path() const { return flink_path(); }
+
+const std::string& PosixSlotAllocator::shm_name() const {
+  static const std::string kEmpty;
+  return res_ ? res_->shm_name : kEmpty;
+}
+
+bool PosixSlotAllocator::is_owner() const { return res_ && res_->owner; }
+
+bool PosixSlotAllocator::has_extension() const { return engine() != nullptr && engine()->extended(); }
+
+NotifyMode PosixSlotAllocator::notify_mode() const {
+  if (engine() == nullptr || !engine()->extended()) return NotifyMode::WakeAlways;  // ZeroDDS writers always wake
+  return (engine()->flags() & core::kFlagWakeAlways) != 0 ? NotifyMode::WakeAlways : NotifyMode::WakeOnDemand;
+}
+
+ShmLocator PosixSlotAllocator::locator(const std::string& hostname) const {
+  ShmLocator loc;
+  loc.hostname_hash = fnv1a_32(hostname);
+  loc.uid = static_cast<std::uint32_t>(::geteuid());
+  loc.slot_count = static_cast<std::uint32_t>(engine() != nullptr ? engine()->slot_count() : 0);
+  loc.slot_size = static_cast<std::uint32_t>(slot_total_size());
+  loc.segment_path = segment_path();
+  return loc;
+}
+
+}  // namespace shmslot

@@ -1,0 +1,27 @@
+// Defaults of the optional SlotBackend methods, as in ZeroDDS: in-place and zero-copy calls are
+// unsupported, nothing is unread, and waiting returns at once.
+#include "shmslot/slot_backend.hpp"
+
+namespace shmslot {
+
+tl::expected<std::span<std::byte>, SlotError> SlotBackend::slot_data_ptr(SlotHandle) {
+  return tl::unexpected(SlotError::of(SlotErrorCode::InPlaceUnsupported));
+}
+
+tl::expected<std::uint32_t, SlotError> SlotBackend::commit_in_place(SlotHandle, std::size_t) {
+  return tl::unexpected(SlotError::of(SlotErrorCode::InPlaceUnsupported));
+}
+
+tl::expected<std::span<const std::byte>, SlotError> SlotBackend::slot_read_ptr(SlotHandle, std::uint32_t) {
+  return tl::unexpected(SlotError::of(SlotErrorCode::InPlaceUnsupported));
+}
+
+tl::expected<std::optional<SlotHandle>, SlotError> SlotBackend::next_unread_slot(std::uint32_t) {
+  return std::optional<SlotHandle>{};
+}
+
+bool SlotBackend::wait_for_change(std::uint64_t last, std::chrono::nanoseconds) const {
+  return notify_generation() != last;
+}
+
+}  // namespace shmslot

@@ -1,0 +1,36 @@
+#include "shmslot/slot_error.hpp"
+
+namespace shmslot {
+
+const char* to_string(SlotErrorCode code) {
+  switch (code) {
+    case SlotErrorCode::NoFreeSlot: return "NoFreeSlot";
+    case SlotErrorCode::OutOfBounds: return "OutOfBounds";
+    case SlotErrorCode::SampleTooLarge: return "SampleTooLarge";
+    case SlotErrorCode::LockPoisoned: return "LockPoisoned";
+    case SlotErrorCode::InPlaceUnsupported: return "InPlaceUnsupported";
+    case SlotErrorCode::ReaderIndexOutOfRange: return "ReaderIndexOutOfRange";
+    case SlotErrorCode::NotLoaned: return "NotLoaned";
+    case SlotErrorCode::Overwritten: return "Overwritten";
+    case SlotErrorCode::ReadOnlySegment: return "ReadOnlySegment";
+  }
+  return "unknown";
+}
+
+std::string SlotError::message() const {
+  switch (code) {
+    case SlotErrorCode::NoFreeSlot: return "no free slot in segment";
+    case SlotErrorCode::OutOfBounds: return "slot index out of bounds";
+    case SlotErrorCode::SampleTooLarge:
+      return "sample " + std::to_string(sample) + " byte does not fit in slot capacity " + std::to_string(capacity);
+    case SlotErrorCode::LockPoisoned: return "backend is unusable (moved-from)";
+    case SlotErrorCode::InPlaceUnsupported: return "backend does not support in-place loan";
+    case SlotErrorCode::ReaderIndexOutOfRange: return "reader index out of range (0..31)";
+    case SlotErrorCode::NotLoaned: return "slot handle is not a live loan";
+    case SlotErrorCode::Overwritten: return "slot was overwritten; the sample is gone";
+    case SlotErrorCode::ReadOnlySegment: return "segment was created by ZeroDDS and is read-only for shmslot";
+  }
+  return "unknown slot error";
+}
+
+}  // namespace shmslot

@@ -1,0 +1,18 @@
+// The futex system call on a 32-bit word that may be shared between processes. Linux only.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+namespace shmslot::platform {
+
+// Sleeps while `*word == expected`, at most `timeout`. Returns on a wake-up, a changed word, the
+// timeout, or a signal; callers re-check their condition. Uses the shared (non-private) futex, as
+// ZeroDDS does, so waiters in other processes are woken.
+void futex_wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected, std::chrono::nanoseconds timeout);
+
+// Wakes every waiter on `word`.
+void futex_wake_all(const std::atomic<std::uint32_t>& word);
+
+}  // namespace shmslot::platform

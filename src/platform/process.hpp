@@ -1,0 +1,25 @@
+// Process identity that survives pid reuse: a pid plus the process's start time.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+
+namespace shmslot::platform {
+
+// Start time of `pid` in clock ticks since boot (field 22 of /proc/<pid>/stat); nullopt when the
+// process does not exist.
+std::optional<std::uint64_t> process_start_time(pid_t pid);
+
+// True when a process with this pid and start time is running (a start time of 0 matches any).
+bool process_alive(pid_t pid, std::uint64_t start_time);
+
+// CLOCK_MONOTONIC_COARSE in nanoseconds: a few ns to read, millisecond resolution, same clock in
+// every process of the host.
+std::uint64_t coarse_now_ns();
+
+// A random 64-bit value from getrandom(2).
+std::uint64_t random_u64();
+
+}  // namespace shmslot::platform
