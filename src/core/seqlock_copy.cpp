@@ -22,7 +22,9 @@ __attribute__((no_sanitize("thread"), noinline)) void seqlock_copy(std::byte* ds
   for (std::size_t i = 0; i < n; ++i) dst[i] = s[i];
 }
 #else
-void seqlock_copy(std::byte* dst, const std::byte* src, std::size_t n) { std::memcpy(dst, src, n); }
+void seqlock_copy(std::byte* dst, const std::byte* src, std::size_t n) {
+  if (n != 0) std::memcpy(dst, src, n);  // an empty destination may be a null pointer
+}
 #endif
 
 }  // namespace shmslot::core

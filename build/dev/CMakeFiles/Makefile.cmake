@@ -54,6 +54,10 @@ set(CMAKE_MAKEFILE_DEPENDS
   "/work/main/examples/CMakeLists.txt"
   "/work/main/src/CMakeLists.txt"
   "/work/main/tests/CMakeLists.txt"
+  "/work/main/tests/conformance/CMakeLists.txt"
+  "/work/main/tests/layout/CMakeLists.txt"
+  "/work/main/tests/posix/CMakeLists.txt"
+  "/work/main/tests/unit/CMakeLists.txt"
   )
 
 # The corresponding makefile is:
@@ -71,6 +75,10 @@ set(CMAKE_MAKEFILE_PRODUCTS
   "src/CMakeFiles/CMakeDirectoryInformation.cmake"
   "examples/CMakeFiles/CMakeDirectoryInformation.cmake"
   "tests/CMakeFiles/CMakeDirectoryInformation.cmake"
+  "tests/unit/CMakeFiles/CMakeDirectoryInformation.cmake"
+  "tests/conformance/CMakeFiles/CMakeDirectoryInformation.cmake"
+  "tests/posix/CMakeFiles/CMakeDirectoryInformation.cmake"
+  "tests/layout/CMakeFiles/CMakeDirectoryInformation.cmake"
   )
 
 # Dependency information for all targets:
@@ -79,4 +87,8 @@ set(CMAKE_DEPEND_INFO_FILES
   "src/CMakeFiles/shmslot_core.dir/DependInfo.cmake"
   "src/CMakeFiles/shmslot.dir/DependInfo.cmake"
   "tests/CMakeFiles/shmslot_test_support.dir/DependInfo.cmake"
+  "tests/unit/CMakeFiles/shmslot_unit_tests.dir/DependInfo.cmake"
+  "tests/conformance/CMakeFiles/shmslot_conformance_tests.dir/DependInfo.cmake"
+  "tests/posix/CMakeFiles/shmslot_posix_tests.dir/DependInfo.cmake"
+  "tests/layout/CMakeFiles/shmslot_layout_tests.dir/DependInfo.cmake"
   )
