@@ -18,8 +18,15 @@ namespace {
 
 tl::unexpected<SlotError> fail(SlotErrorCode code) { return tl::unexpected(SlotError::of(code)); }
 
+// Readers may name a slot by index alone (kAnyGeneration), as ZeroDDS code does.
 bool generation_matches(const SlotHandle& h, std::uint64_t word) {
   return h.generation == kAnyGeneration || h.generation == sw::generation(word);
+}
+
+// A loan is named only by the exact handle reserve returned: an index alone could take over
+// another writer's loan.
+bool is_live_loan(const SlotHandle& h, std::uint64_t word) {
+  return sw::phase(word) == Phase::kWriting && h.generation == sw::generation(word);
 }
 
 }  // namespace
@@ -111,7 +118,7 @@ tl::expected<std::span<std::byte>, SlotError> SlotEngine::data_ptr(SlotHandle h)
   if (h.slot_index >= geo_.slot_count) return fail(SlotErrorCode::OutOfBounds);
   // Relaxed: only this loan's owner moves a WRITING word on, and it is the caller.
   const std::uint64_t w = ext_of(h.slot_index).word.load(std::memory_order_relaxed);
-  if (sw::phase(w) != Phase::kWriting || !generation_matches(h, w)) return fail(SlotErrorCode::NotLoaned);
+  if (!is_live_loan(h, w)) return fail(SlotErrorCode::NotLoaned);
   return std::span<std::byte>(payload_of(h.slot_index), static_cast<std::size_t>(geo_.slot_capacity));
 }
 
@@ -130,7 +137,7 @@ tl::expected<std::uint32_t, SlotError> SlotEngine::commit_impl(SlotHandle h, std
   SlotExt& ext = ext_of(i);
   // Relaxed: see data_ptr.
   const std::uint64_t w = ext.word.load(std::memory_order_relaxed);
-  if (sw::phase(w) != Phase::kWriting || !generation_matches(h, w)) return fail(SlotErrorCode::NotLoaned);
+  if (!is_live_loan(h, w)) return fail(SlotErrorCode::NotLoaned);
   if (len > geo_.slot_capacity) return tl::unexpected(SlotError::too_large(len, geo_.slot_capacity));
   if (src != nullptr && len != 0) std::memcpy(payload_of(i), src, len);
 
@@ -169,7 +176,7 @@ tl::expected<void, SlotError> SlotEngine::discard(SlotHandle h) {
   if (h.slot_index >= geo_.slot_count) return fail(SlotErrorCode::OutOfBounds);
   SlotExt& ext = ext_of(h.slot_index);
   std::uint64_t w = ext.word.load(std::memory_order_relaxed);
-  if (sw::phase(w) != Phase::kWriting || !generation_matches(h, w)) return fail(SlotErrorCode::NotLoaned);
+  if (!is_live_loan(h, w)) return fail(SlotErrorCode::NotLoaned);
   // SYNC: release; our partial payload stores happen before the next owner's. CAS rather than a
   // store because a disconnect may touch hold bits concurrently (it leaves a WRITING word's value as is).
   const std::uint64_t freed = sw::make(Phase::kFree, sw::next_generation(sw::generation(w)));

@@ -104,6 +104,10 @@ TYPED_TEST(ReserveCommit, StaleHandlesAreRefused) {
   EXPECT_EQ(this->writer().discard_slot(*h).error().code, SlotErrorCode::NotLoaned);
   auto d = this->writer().reserve_slot(0);
   ASSERT_TRUE(d);
+  // A loan is named only by its exact handle: an index alone cannot take it over.
+  const SlotHandle by_index{d->segment_id, d->slot_index};
+  EXPECT_EQ(this->writer().commit_slot(by_index, bytes_of({3})).error().code, SlotErrorCode::NotLoaned);
+  EXPECT_EQ(this->writer().slot_data_ptr(by_index).error().code, SlotErrorCode::NotLoaned);
   ASSERT_TRUE(this->writer().discard_slot(*d));
   EXPECT_EQ(this->writer().discard_slot(*d).error().code, SlotErrorCode::NotLoaned);
 }
