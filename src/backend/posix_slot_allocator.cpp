@@ -56,38 +56,63 @@ tl::unexpected<PosixSlotError> flink_error(const platform::FlinkReadError& e, co
 // What an existing flink file at the create path means.
 enum class Leftover { None, Removed };
 
-// A flink file already exists at `path`. Removes it (and its segment) when its shmslot owner is
-// dead; otherwise says why the path is in use. Never removes a file that is not a flink file, nor a
-// segment that shmslot did not create.
+// A flink file already exists at `path`. Removes it (and its segment) only when both are ours and
+// the segment's owner is dead; otherwise says why the path is in use. Never removes a file that is
+// not a flink file, a file or segment of another user, a segment shmslot did not create, or a
+// segment whose recorded owner is alive (a flink file copied from a live one, say).
 tl::expected<Leftover, PosixSlotError> clear_leftover(const std::string& path) {
   auto flink = platform::read_flink(path);
   if (!flink) {
     if (flink.error().kind == platform::FlinkReadError::Kind::Missing) return Leftover::None;
     return flink_error(flink.error(), path);
   }
+  const uid_t me = ::geteuid();
+  auto flink_info = platform::stat_fd(flink->fd.get(), path);
+  if (!flink_info) return shm_error(flink_info.error());
+  if (flink_info->uid != me) {
+    return error(PosixErrorCode::InUse, "flink " + path + " belongs to uid " + std::to_string(flink_info->uid));
+  }
   auto locked = platform::try_lock_exclusive(flink->fd.get(), path);
   if (!locked) return shm_error(locked.error());
   if (!*locked) return error(PosixErrorCode::InUse, "flink " + path + " belongs to a live owner");
-  // We hold the lock: no shmslot owner is alive for this flink file.
+  // We hold the lock: no shmslot owner holds this flink file open.
   auto seg = platform::shm_open_existing(flink->name, true);
   if (!seg) {
     if (seg.error().err != ENOENT) return shm_error(seg.error());
     platform::unlink_if_same(path, flink->fd.get());  // dangling: its segment is gone
     return Leftover::Removed;
   }
-  bool ours = false;
-  if (auto info = platform::stat_fd(seg->get(), flink->name); info && info->size >= core::kSegmentHeaderSize) {
-    void* p = ::mmap(nullptr, core::kSegmentHeaderSize, PROT_READ, MAP_SHARED, seg->get(), 0);
+  auto info = platform::stat_fd(seg->get(), flink->name);
+  if (!info) return shm_error(info.error());
+  if (info->uid != me) {
+    return error(PosixErrorCode::InUse, "flink " + path + " names " + flink->name + " of uid " +
+                                            std::to_string(info->uid) + "; not touched");
+  }
+  std::optional<core::Geometry> geometry;
+  std::uint32_t owner_pid = 0;
+  std::uint64_t owner_start = 0;
+  if (info->regular && info->size >= core::kV1SegmentHeaderSize) {
+    const auto size = static_cast<std::size_t>(info->size);
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, seg->get(), 0);
     if (p != MAP_FAILED) {
-      const auto* h = static_cast<const core::SegmentHeader*>(p);
-      ours = h->magic == core::kSegmentMagic && h->ext_magic.load(std::memory_order_acquire) == core::kExtMagic;
-      ::munmap(p, core::kSegmentHeaderSize);
+      const auto* base = static_cast<const std::byte*>(p);
+      if (auto g = core::validate_segment(base, info->size); g && g->extended) {
+        geometry = *g;
+        const auto* ctl = reinterpret_cast<const core::ExtControl*>(base + g->ext_offset);
+        owner_pid = ctl->owner_pid;
+        owner_start = ctl->owner_start_time;
+      }
+      ::munmap(p, size);
     }
   }
-  if (!ours) {
+  if (!geometry) {
     return error(PosixErrorCode::InUse, "flink " + path + " names " + flink->name +
-                                            ", a segment shmslot did not create; its owner's liveness cannot be "
-                                            "checked (remove the flink file if that owner is gone)");
+                                            ", which is not a segment shmslot created; its owner's liveness cannot "
+                                            "be checked (remove the flink file if that owner is gone)");
+  }
+  if (platform::process_alive(static_cast<pid_t>(owner_pid), owner_start)) {
+    return error(PosixErrorCode::InUse, "flink " + path + " names " + flink->name + ", whose owner (pid " +
+                                            std::to_string(owner_pid) + ") is alive");
   }
   (void)platform::shm_remove(flink->name);
   platform::unlink_if_same(path, flink->fd.get());
@@ -218,7 +243,8 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::create(cons
     format.owner_start_time = platform::process_start_time(::getpid()).value_or(0);
     core::SlotEngine::format(res->mapping.data(), g, format);
 
-    auto flink_fd = platform::publish_flink(path, res->shm_name, options.mode);
+    // The flink file is never writable by others, even when the segment is (mode 0660).
+    auto flink_fd = platform::publish_flink(path, res->shm_name, options.mode & ~mode_t{022});
     if (!flink_fd) {
       unlink_segment();
       if (flink_fd.error().err == EEXIST) continue;  // another creator won the path: look again

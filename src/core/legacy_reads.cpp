@@ -33,19 +33,18 @@ std::optional<SlotHandle> SlotEngine::legacy_next_unread(std::uint32_t reader) c
   const std::uint32_t bit = 1U << reader;
   // SYNC: acquire, as in legacy_copy_out.
   (void)header_->gen.load(std::memory_order_acquire);
-  // ZeroDDS hands out sequence numbers from next_sn; the oldest pending sample is the one furthest
-  // behind it (modulo 2^32, so a wrapped counter still orders correctly).
-  const std::uint32_t next = header_->next_sn.load(std::memory_order_relaxed);
+  // The oldest pending sample: the smallest sequence number, compared by signed 32-bit difference
+  // so that a counter that wrapped still orders correctly (samples are far fewer than 2^31 apart).
   std::optional<SlotHandle> best;
-  std::uint32_t best_age = 0;
+  std::uint32_t best_sn = 0;
   for (std::uint32_t i = 0; i < geo_.slot_count; ++i) {
     const SharedSlotHeader& hdr = header_of(i);
     if (hdr.sample_size.load(std::memory_order_relaxed) == 0) continue;  // ZeroDDS: 0 means empty
     if ((hdr.reader_mask.load(std::memory_order_relaxed) & bit) != 0) continue;
-    const std::uint32_t age = next - 1U - hdr.sequence_number.load(std::memory_order_relaxed);
-    if (!best || age > best_age) {
+    const std::uint32_t sn = hdr.sequence_number.load(std::memory_order_relaxed);
+    if (!best || static_cast<std::int32_t>(sn - best_sn) < 0) {
       best = SlotHandle{segment_id_, i, kAnyGeneration};
-      best_age = age;
+      best_sn = sn;
     }
   }
   return best;

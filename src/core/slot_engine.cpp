@@ -104,10 +104,11 @@ tl::expected<SlotHandle, SlotError> SlotEngine::reserve(ReaderMask active) {
                                           std::memory_order_relaxed)) {
       continue;
     }
+    // ZeroDDS readers skip a slot of size 0; stored before the fence, so before any payload byte.
+    header_of(i).sample_size.store(0, std::memory_order_relaxed);
     // SYNC: release fence; the writer half of the seqlock. A copying reader that sees any byte
     // stored after this fence sees the WRITING word in its re-check (its acquire fence pairs here).
     std::atomic_thread_fence(std::memory_order_release);
-    header_of(i).sample_size.store(0, std::memory_order_relaxed);  // ZeroDDS readers skip the slot now
     return SlotHandle{segment_id_, i, gen};
   }
   return fail(SlotErrorCode::NoFreeSlot);
@@ -220,6 +221,9 @@ tl::expected<SlotHeader, SlotError> SlotEngine::copy_out(SlotHandle h, const Cop
   const std::uint64_t w1 = ext.word.load(std::memory_order_acquire);
   if (!generation_matches(h, w1)) return fail(SlotErrorCode::Overwritten);
   if (sw::phase(w1) == Phase::kWriting) return fail(SlotErrorCode::Overwritten);
+  // The 64-bit sequence number joins the check: the 30-bit generation alone could wrap around to
+  // the same value while a reader is preempted in the middle of a copy.
+  const std::uint64_t seq1 = ext.seq.load(std::memory_order_relaxed);
   SlotHeader out;
   out.sequence_number = hdr.sequence_number.load(std::memory_order_relaxed);
   out.reader_mask = hdr.reader_mask.load(std::memory_order_relaxed);
@@ -235,7 +239,9 @@ tl::expected<SlotHeader, SlotError> SlotEngine::copy_out(SlotHandle h, const Cop
   // newer payload, the load below sees the newer word.
   std::atomic_thread_fence(std::memory_order_acquire);
   const std::uint64_t w2 = ext.word.load(std::memory_order_relaxed);
-  if (sw::state(w1) != sw::state(w2)) return fail(SlotErrorCode::Overwritten);
+  if (sw::state(w1) != sw::state(w2) || ext.seq.load(std::memory_order_relaxed) != seq1) {
+    return fail(SlotErrorCode::Overwritten);
+  }
   out.sample_size = static_cast<std::uint32_t>(size);
   return out;
 }
@@ -247,8 +253,9 @@ tl::expected<std::span<const std::byte>, SlotError> SlotEngine::read_ptr(SlotHan
   const SharedSlotHeader& hdr = header_of(i);
   if (!geo_.extended) {
     // ZeroDDS rules: valid while this reader is in the writer's active mask and has not marked it.
-    std::atomic_thread_fence(std::memory_order_acquire);
-    const auto size = std::min<std::size_t>(hdr.sample_size.load(std::memory_order_acquire), geo_.slot_capacity);
+    // SYNC: acquire; pairs with the ZeroDDS writer's release increment of gen after its stores.
+    (void)header_->gen.load(std::memory_order_acquire);
+    const auto size = std::min<std::size_t>(hdr.sample_size.load(std::memory_order_relaxed), geo_.slot_capacity);
     return std::span<const std::byte>(payload_of(i), size);
   }
   SlotExt& ext = ext_of(i);
@@ -271,23 +278,36 @@ tl::expected<void, SlotError> SlotEngine::mark_read(SlotHandle h, std::uint32_t 
   const std::uint32_t i = h.slot_index;
   const std::uint32_t bit = 1U << reader;
   SharedSlotHeader& hdr = header_of(i);
+  if (!geo_.extended) {
+    // ZeroDDS rules: one atomic OR. SYNC: release; pairs with the ZeroDDS writer's next reserve.
+    hdr.reader_mask.fetch_or(bit, std::memory_order_release);
+    notify();
+    return {};
+  }
+  SlotExt& ext = ext_of(i);
+  // Pin the sample the handle names (unless this reader's zero-copy read pinned it already): while
+  // pinned the slot cannot be reused, so the bit below lands on this sample and no other.
+  std::uint64_t w = ext.word.load(std::memory_order_acquire);
+  for (;;) {
+    if (sw::phase(w) != Phase::kCommitted || !generation_matches(h, w)) {
+      notify();  // the sample is gone (reused under a reader outside the active mask): nothing to mark
+      return {};
+    }
+    if ((sw::hold(w) & bit) != 0) break;
+    // SYNC: acquire; the sequence number read below is the pinned sample's.
+    if (ext.word.compare_exchange_weak(w, w | bit, std::memory_order_acquire, std::memory_order_acquire)) break;
+  }
+  // A reader that reads in order moves its cursor here, so the slot it just freed can be reused
+  // without lapping it (next_unread would otherwise find the ring entry already overwritten).
+  const std::uint64_t seq = ext.seq.load(std::memory_order_relaxed);
+  std::uint64_t expected = seq;
+  ctl_->readers[reader].cursor.compare_exchange_strong(expected, seq + 1, std::memory_order_relaxed);
   // SYNC: release; pairs with the writer's acquire load of reader_mask in reserve: this reader's
   // reads of the sample happen before the slot is reused.
   hdr.reader_mask.fetch_or(bit, std::memory_order_release);
-  if (geo_.extended) {
-    SlotExt& ext = ext_of(i);
-    const std::uint64_t w = ext.word.load(std::memory_order_acquire);
-    if (h.generation != kAnyGeneration &&
-        (sw::generation(w) != h.generation || sw::phase(w) != Phase::kCommitted)) {
-      // The handle's sample is gone (reused under a reader outside the active mask); the bit may
-      // have landed on a newer sample this reader has not read: take it back.
-      hdr.reader_mask.fetch_and(~bit, std::memory_order_relaxed);
-    } else if ((sw::hold(w) & bit) != 0) {
-      // SYNC: release; pairs with the acquire load of the word in reserve: the reader is done with
-      // the span before the slot can be reserved.
-      ext.word.fetch_and(~std::uint64_t{bit}, std::memory_order_release);
-    }
-  }
+  // SYNC: release; pairs with the acquire load of the word in reserve: unpinned only after the
+  // reader is done with the span.
+  ext.word.fetch_and(~std::uint64_t{bit}, std::memory_order_release);
   notify();
   return {};
 }
@@ -295,6 +315,11 @@ tl::expected<void, SlotError> SlotEngine::mark_read(SlotHandle h, std::uint32_t 
 tl::expected<void, SlotError> SlotEngine::disconnect(std::uint32_t reader) {
   if (reader >= kMaxReaders) return fail(SlotErrorCode::ReaderIndexOutOfRange);
   const std::uint32_t bit = 1U << reader;
+  if (geo_.extended) {
+    // First, so that only commits already in flight can land behind the cursor unmarked.
+    // Relaxed: the cursor is this reader's own position; nothing is published through it.
+    ctl_->readers[reader].cursor.store(ctl_->next_seq.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  }
   for (std::uint32_t i = 0; i < geo_.slot_count; ++i) {
     // SYNC: release, as in mark_read.
     header_of(i).reader_mask.fetch_or(bit, std::memory_order_release);
@@ -303,10 +328,6 @@ tl::expected<void, SlotError> SlotEngine::disconnect(std::uint32_t reader) {
     if ((sw::hold(ext.word.load(std::memory_order_relaxed)) & bit) != 0) {
       ext.word.fetch_and(~std::uint64_t{bit}, std::memory_order_release);  // SYNC: release, as in mark_read
     }
-  }
-  if (geo_.extended) {
-    // Relaxed: the cursor is this reader's own position; nothing is published through it.
-    ctl_->readers[reader].cursor.store(ctl_->next_seq.load(std::memory_order_relaxed), std::memory_order_relaxed);
   }
   notify();
   return {};
@@ -323,8 +344,10 @@ tl::expected<std::optional<SlotHandle>, SlotError> SlotEngine::next_unread(std::
     // SYNC: acquire; pairs with the release CAS in publish_in_order.
     const std::uint64_t e = ring_at(s).load(std::memory_order_acquire);
     const std::int64_t d = ring::distance(e, s);
-    if (d < 0) return std::optional<SlotHandle>{};  // s is not published yet
-    if (d > 0) return resync_lapped(reader, s);
+    // The entry for s holds s - n until s is published. Any other older value means the cursor is
+    // more than 2^39 behind (the entry compares modulo 2^40) or s - n was never entered: resync.
+    if (d == -static_cast<std::int64_t>(geo_.slot_count)) return std::optional<SlotHandle>{};
+    if (d != 0) return resync_lapped(reader, s);
     const std::uint32_t i = ring::slot(e);
     bool deliver = false;
     std::uint64_t w = 0;
@@ -346,28 +369,39 @@ tl::expected<std::optional<SlotHandle>, SlotError> SlotEngine::next_unread(std::
 }
 
 std::optional<SlotHandle> SlotEngine::resync_lapped(std::uint32_t reader, std::uint64_t from) {
-  // The ring moved past `from`: find the oldest committed sample at or after it that this reader
-  // has not read, by one scan. Rare: only a reader outside the active mask, or one that marks out of
-  // order, is ever lapped.
+  // The ring no longer says where `from` is: the reader was lapped (it was outside the active mask,
+  // or marked out of order) or has been away for 2^39 samples. Rare, so two scans are fine.
+  const std::uint64_t n = geo_.slot_count;
+  // 1. The publication frontier: every sequence number below `frontier` is committed (or gone).
+  //    Entry k holds the newest published e_k = k (mod n), so e_k + n is not published yet.
+  const std::uint64_t next = ctl_->next_seq.load(std::memory_order_acquire);
+  std::uint64_t frontier = next;
+  for (std::uint64_t k = 0; k < n; ++k) {
+    const std::uint64_t e = ring_[k].load(std::memory_order_acquire);
+    const std::uint64_t newest = next + static_cast<std::uint64_t>(ring::distance(e, next));  // wraps back
+    frontier = std::min(frontier, newest + n);
+  }
+  if (frontier <= from) return std::nullopt;  // `from` itself may still be in flight: wait for it
+  // 2. The oldest committed sample in [from, frontier) this reader has not read.
   const std::uint32_t bit = 1U << reader;
   std::optional<SlotHandle> best;
   std::uint64_t best_seq = 0;
-  std::uint64_t newest = from;
   for (std::uint32_t i = 0; i < geo_.slot_count; ++i) {
     const SlotExt& ext = ext_of(i);
-    const std::uint64_t w = ext.word.load(std::memory_order_acquire);
-    if (sw::phase(w) != Phase::kCommitted) continue;
+    const std::uint64_t w = ext.word.load(std::memory_order_acquire);  // SYNC: acquire, as in next_unread
     const std::uint64_t seq = ext.seq.load(std::memory_order_relaxed);
-    if (seq < from) continue;
-    newest = std::max(newest, seq + 1);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (sw::state(ext.word.load(std::memory_order_relaxed)) != sw::state(w)) continue;  // changing now
+    if (sw::phase(w) != Phase::kCommitted || seq < from || seq >= frontier) continue;
     if ((header_of(i).reader_mask.load(std::memory_order_relaxed) & bit) != 0) continue;
     if (!best || seq < best_seq) {
       best = SlotHandle{segment_id_, i, sw::generation(w)};
       best_seq = seq;
     }
   }
+  // Everything in [from, target) is committed and either read or already overwritten.
+  const std::uint64_t target = best ? best_seq : frontier;
   std::atomic<std::uint64_t>& cursor = ctl_->readers[reader].cursor;
-  const std::uint64_t target = best ? best_seq : newest;
   std::uint64_t seen = cursor.load(std::memory_order_relaxed);
   while (seen < target && !cursor.compare_exchange_weak(seen, target, std::memory_order_relaxed)) {
   }
@@ -389,12 +423,14 @@ tl::expected<std::size_t, SlotError> SlotEngine::evict_stale(std::chrono::nanose
     if ((read_by & active) == active) continue;
     const std::uint64_t committed_at = ext.commit_time_ns.load(std::memory_order_relaxed);
     if (now < committed_at || now - committed_at < age_ns) continue;
-    const ReaderMask forced = active & ~read_by;
-    hdr.reader_mask.fetch_or(forced, std::memory_order_relaxed);
-    if (sw::state(ext.word.load(std::memory_order_acquire)) != sw::state(w)) {
-      hdr.reader_mask.fetch_and(~forced, std::memory_order_relaxed);  // reused meanwhile: not ours to evict
+    // Free the slot outright: the CAS fails if anything changed since w was read (a pin, a reuse),
+    // and readers see the sample gone (next_unread skips it, a copy reports Overwritten).
+    std::uint64_t expected = w;
+    if (!ext.word.compare_exchange_strong(expected, sw::make(Phase::kFree, sw::next_generation(sw::generation(w))),
+                                          std::memory_order_acq_rel, std::memory_order_relaxed)) {
       continue;
     }
+    hdr.sample_size.store(0, std::memory_order_relaxed);  // ZeroDDS readers: empty
     ++evicted;
   }
   if (evicted > 0) notify();

@@ -111,8 +111,16 @@ tl::expected<void, SysError> ensure_parent_directory(const std::string& path, mo
   const std::string dir = parent_of(path);
   struct stat st {};
   if (::lstat(dir.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) return {};
-    return tl::unexpected(SysError{ENOTDIR, "flink directory " + dir});
+    if (!S_ISDIR(st.st_mode)) return tl::unexpected(SysError{ENOTDIR, "flink directory " + dir});
+    // A directory others may write to must be sticky (as /tmp is), or anyone could replace our
+    // flink files; and it must belong to us or root.
+    if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0) {
+      return tl::unexpected(SysError{EPERM, "flink directory " + dir + " is world-writable but not sticky"});
+    }
+    if (st.st_uid != ::geteuid() && st.st_uid != 0) {
+      return tl::unexpected(SysError{EPERM, "flink directory " + dir + " belongs to uid " + std::to_string(st.st_uid)});
+    }
+    return {};
   }
   if (errno != ENOENT) return tl::unexpected(last_error("stat " + dir));
   if (auto up = ensure_parent_directory(dir, 0755); !up) return up;

@@ -80,6 +80,36 @@ TYPED_TEST(ReadOrder, HandleOfAReusedSlotIsOverwritten) {
   EXPECT_EQ(drain(*this, 0), std::vector<std::uint8_t>{2});
 }
 
+TYPED_TEST(ReadOrder, MarkingAStaleHandleNeverFreesTheNewSample) {
+  this->make(1, 64);
+  this->publish(bytes_of({1}), 0b1);
+  auto h = this->reader().next_unread_slot(0);
+  ASSERT_TRUE(h && *h);
+  ASSERT_TRUE(this->reader().mark_read(**h, 0));
+  this->publish(bytes_of({2}), 0b1);  // same slot, newer sample, not read yet
+  ASSERT_TRUE(this->reader().mark_read(**h, 0));  // the old handle again
+  EXPECT_EQ(this->writer().reserve_slot(0b1).error().code, SlotErrorCode::NoFreeSlot);
+  EXPECT_EQ(drain(*this, 0), std::vector<std::uint8_t>{2});
+}
+
+TYPED_TEST(ReadOrder, InOrderReaderOnAFullSegmentStaysInOrder) {
+  // Every slot is reused the moment the reader frees it, so the ring entry of the sample the
+  // reader expects next is overwritten as soon as possible.
+  this->make(2, 64);
+  this->publish(bytes_of({0}), 0b1);
+  this->publish(bytes_of({1}), 0b1);
+  for (int k = 2; k < 40; ++k) {
+    auto h = this->reader().next_unread_slot(0);
+    ASSERT_TRUE(h && *h);
+    auto r = this->reader().read_slot(**h);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(static_cast<int>(r->bytes[0]), k - 2);
+    ASSERT_TRUE(this->reader().mark_read(**h, 0));
+    this->publish(bytes_of({k}), 0b1);
+  }
+  EXPECT_EQ(drain(*this, 0), (std::vector<std::uint8_t>{38, 39}));
+}
+
 TYPED_TEST(ReadOrder, LappedReaderResumesAtTheOldestSampleStillThere) {
   this->make(4, 64);
   for (int k = 0; k < 10; ++k) this->publish(bytes_of({k}));  // mask 0: reader 3 is outside, lossy

