@@ -46,6 +46,7 @@ tl::unexpected<PosixSlotError> flink_error(const platform::FlinkReadError& e, co
   switch (e.kind) {
     case Kind::Missing:
     case Kind::Io: return shm_error(e.sys);
+    case Kind::Empty:
     case Kind::Symlink:
     case Kind::NotRegular:
     case Kind::Malformed: return error(PosixErrorCode::BadFlink, "flink " + path + " " + e.reason);
@@ -270,7 +271,13 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::attach(cons
   for (int attempt = 0;; ++attempt) {
     const bool last = attempt + 1 >= kAttachRetries;
     auto flink = platform::read_flink(path);
-    if (!flink) return flink_error(flink.error(), path);
+    if (!flink) {
+      if (flink.error().kind == platform::FlinkReadError::Kind::Empty && !last) {
+        std::this_thread::sleep_for(kAttachRetryDelay);  // a ZeroDDS owner between create and write
+        continue;
+      }
+      return flink_error(flink.error(), path);
+    }
     auto fd = platform::shm_open_existing(flink->name, false);
     if (!fd) {
       if (fd.error().err == ENOENT && !last) {

@@ -1,6 +1,7 @@
 // Reading a segment that a ZeroDDS process created and writes (no shmslot extension): the safest
 // reads its protocol allows. See "ZeroDDS-created segments" in docs/protocol.md.
 #include <algorithm>
+#include <chrono>
 
 #include "core/seqlock_copy.hpp"
 #include "core/slot_engine.hpp"
@@ -25,27 +26,60 @@ tl::expected<SlotHeader, SlotError> SlotEngine::legacy_copy_out(SlotHandle h, co
       hdr.sample_size.load(std::memory_order_relaxed) != raw_size) {
     return tl::unexpected(SlotError::of(SlotErrorCode::Overwritten));
   }
+  // A ZeroDDS writer takes its sequence number (next_sn) before it copies the payload and writes
+  // the header last, so a rewrite of this slot that is still copying leaves the header unchanged.
+  // Unless this sample is the newest taken, wait (briefly) for the newest commit to land, then look
+  // at the header again.
+  if (!legacy_newest_commit_landed(out.sequence_number) ||
+      hdr.sequence_number.load(std::memory_order_acquire) != out.sequence_number ||
+      hdr.sample_size.load(std::memory_order_relaxed) != raw_size) {
+    return tl::unexpected(SlotError::of(SlotErrorCode::Overwritten));
+  }
   out.sample_size = static_cast<std::uint32_t>(size);
   return out;
 }
 
+bool SlotEngine::legacy_newest_commit_landed(std::uint32_t copied_sn) const {
+  const std::uint32_t taken = header_->next_sn.load(std::memory_order_acquire);
+  if (taken - 1U == copied_sn) return true;  // nothing newer was started
+  const auto deadline = std::chrono::steady_clock::now() + kLegacyLandingWait;
+  for (unsigned spin = 0;; ++spin) {
+    if (header_->next_sn.load(std::memory_order_acquire) != taken) return true;  // it finished, another began
+    for (std::uint32_t i = 0; i < geo_.slot_count; ++i) {
+      if (header_of(i).sequence_number.load(std::memory_order_acquire) == taken - 1U &&
+          header_of(i).sample_size.load(std::memory_order_acquire) != 0) {
+        return true;
+      }
+    }
+    if ((spin & 63U) == 63U && std::chrono::steady_clock::now() > deadline) return false;  // a stalled writer
+  }
+}
+
 std::optional<SlotHandle> SlotEngine::legacy_next_unread(std::uint32_t reader) const {
   const std::uint32_t bit = 1U << reader;
-  // SYNC: acquire, as in legacy_copy_out.
-  (void)header_->gen.load(std::memory_order_acquire);
-  // The oldest pending sample: the smallest sequence number, compared by signed 32-bit difference
-  // so that a counter that wrapped still orders correctly (samples are far fewer than 2^31 apart).
   std::optional<SlotHandle> best;
-  std::uint32_t best_sn = 0;
-  for (std::uint32_t i = 0; i < geo_.slot_count; ++i) {
-    const SharedSlotHeader& hdr = header_of(i);
-    if (hdr.sample_size.load(std::memory_order_relaxed) == 0) continue;  // ZeroDDS: 0 means empty
-    if ((hdr.reader_mask.load(std::memory_order_relaxed) & bit) != 0) continue;
-    const std::uint32_t sn = hdr.sequence_number.load(std::memory_order_relaxed);
-    if (!best || static_cast<std::int32_t>(sn - best_sn) < 0) {
-      best = SlotHandle{segment_id_, i, kAnyGeneration};
-      best_sn = sn;
+  // A commit landing during the scan may land in a slot the scan has passed while a newer one lands
+  // ahead of it: scan again while next_sn moved under the scan (bounded; a busy writer still yields
+  // a sample that was the oldest when its scan started).
+  for (int attempt = 0; attempt < kLegacyScanAttempts; ++attempt) {
+    // SYNC: acquire, as in legacy_copy_out.
+    const std::uint32_t before = header_->next_sn.load(std::memory_order_acquire);
+    (void)header_->gen.load(std::memory_order_acquire);
+    best.reset();
+    std::uint32_t best_sn = 0;
+    for (std::uint32_t i = 0; i < geo_.slot_count; ++i) {
+      const SharedSlotHeader& hdr = header_of(i);
+      if (hdr.sample_size.load(std::memory_order_relaxed) == 0) continue;  // ZeroDDS: 0 means empty
+      if ((hdr.reader_mask.load(std::memory_order_relaxed) & bit) != 0) continue;
+      const std::uint32_t sn = hdr.sequence_number.load(std::memory_order_relaxed);
+      // The smallest sequence number, by signed difference, so the order survives the counter's wrap.
+      if (!best || static_cast<std::int32_t>(sn - best_sn) < 0) {
+        best = SlotHandle{segment_id_, i, kAnyGeneration};
+        best_sn = sn;
+      }
     }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (header_->next_sn.load(std::memory_order_relaxed) == before) break;
   }
   return best;
 }

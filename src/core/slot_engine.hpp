@@ -81,6 +81,11 @@ class SlotEngine {
   void publish_in_order(std::uint64_t seq, std::uint32_t slot);
   std::optional<SlotHandle> resync_lapped(std::uint32_t reader, std::uint64_t from);
   std::optional<SlotHandle> legacy_next_unread(std::uint32_t reader) const;
+  // ZeroDDS segments: true once the newest commit a ZeroDDS writer started has written its header
+  // (or none newer than `copied_sn` was started); false if it stays unfinished for a while.
+  bool legacy_newest_commit_landed(std::uint32_t copied_sn) const;
+  static constexpr int kLegacyScanAttempts = 64;
+  static constexpr std::chrono::milliseconds kLegacyLandingWait{50};
   void notify();
 
   std::byte* base_;

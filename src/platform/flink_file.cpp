@@ -65,7 +65,8 @@ tl::expected<OpenFlink, FlinkReadError> read_flink(const std::string& path) {
     }
   }
   std::string name(buf, len);
-  if (len == 0) return tl::unexpected(FlinkReadError{Kind::Malformed, {}, "is empty"});
+  // ZeroDDS's owner creates its flink file before writing the name: empty may mean "not yet".
+  if (len == 0) return tl::unexpected(FlinkReadError{Kind::Empty, {}, "is empty"});
   if (!valid_segment_name(name)) {
     return tl::unexpected(FlinkReadError{
         Kind::Malformed, {}, "does not hold a segment name ('/' and up to 254 of [A-Za-z0-9._-])"});

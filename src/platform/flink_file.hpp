@@ -15,7 +15,7 @@ namespace shmslot::platform {
 
 // Why a flink file could not be read.
 struct FlinkReadError {
-  enum class Kind { Missing, Symlink, NotRegular, Malformed, Io } kind;
+  enum class Kind { Missing, Empty, Symlink, NotRegular, Malformed, Io } kind;
   SysError sys;        // errno and operation for Missing and Io
   std::string reason;  // for the others
 };
