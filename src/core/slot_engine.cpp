@@ -354,12 +354,14 @@ tl::expected<std::optional<SlotHandle>, SlotError> SlotEngine::next_unread(std::
     if (i < geo_.slot_count) {  // a ring entry is shared memory: never trust its index
       const SlotExt& ext = ext_of(i);
       // A small seqlock over (word, seq): both must describe the same commit.
+      // The reader mask is read inside the window too: a reuse resets it, and a reset seen here
+      // shows up as a changed word in the re-check.
       w = ext.word.load(std::memory_order_acquire);  // SYNC: acquire; pairs with the commit's release
       const std::uint64_t seq = ext.seq.load(std::memory_order_relaxed);
+      const ReaderMask read_by = header_of(i).reader_mask.load(std::memory_order_relaxed);
       std::atomic_thread_fence(std::memory_order_acquire);
       const bool stable = sw::state(ext.word.load(std::memory_order_relaxed)) == sw::state(w);
-      deliver = stable && sw::phase(w) == Phase::kCommitted && seq == s &&
-                (header_of(i).reader_mask.load(std::memory_order_relaxed) & bit) == 0;
+      deliver = stable && sw::phase(w) == Phase::kCommitted && seq == s && (read_by & bit) == 0;
     }
     if (deliver) return std::optional<SlotHandle>{SlotHandle{segment_id_, i, sw::generation(w)}};
     // Read already, or overwritten under a reader outside the active mask: move past it. The CAS
@@ -390,10 +392,11 @@ std::optional<SlotHandle> SlotEngine::resync_lapped(std::uint32_t reader, std::u
     const SlotExt& ext = ext_of(i);
     const std::uint64_t w = ext.word.load(std::memory_order_acquire);  // SYNC: acquire, as in next_unread
     const std::uint64_t seq = ext.seq.load(std::memory_order_relaxed);
+    const ReaderMask read_by = header_of(i).reader_mask.load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);
     if (sw::state(ext.word.load(std::memory_order_relaxed)) != sw::state(w)) continue;  // changing now
     if (sw::phase(w) != Phase::kCommitted || seq < from || seq >= frontier) continue;
-    if ((header_of(i).reader_mask.load(std::memory_order_relaxed) & bit) != 0) continue;
+    if ((read_by & bit) != 0) continue;
     if (!best || seq < best_seq) {
       best = SlotHandle{segment_id_, i, sw::generation(w)};
       best_seq = seq;
