@@ -17,5 +17,8 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/shmslotConfigVersion.cmak
 install(FILES ${PROJECT_BINARY_DIR}/shmslotConfig.cmake ${PROJECT_BINARY_DIR}/shmslotConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/shmslot)
 
+# The .pc file finds its prefix relative to itself, so `cmake --install --prefix X` (any X) works.
+file(RELATIVE_PATH SHMSLOT_PC_RELATIVE_PREFIX "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
+string(REGEX REPLACE "/$" "" SHMSLOT_PC_RELATIVE_PREFIX "${SHMSLOT_PC_RELATIVE_PREFIX}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/shmslot.pc.in ${PROJECT_BINARY_DIR}/shmslot.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/shmslot.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -22,6 +22,12 @@ namespace shmslot::test {
 
 using namespace std::chrono_literals;
 
+// ZeroDDS's naming: "/shmem_" and 1 to 16 upper-case hex digits.
+inline bool is_zerodds_segment_name(const std::string& name) {
+  const std::string hex = name.rfind("/shmem_", 0) == 0 ? name.substr(7) : std::string();
+  return !hex.empty() && hex.size() <= 16 && hex.find_first_not_of("0123456789ABCDEF") == std::string::npos;
+}
+
 // Generous limit for anything that waits; never an assertion on how fast something happens.
 inline constexpr auto kWatchdog = std::chrono::seconds(10);
 

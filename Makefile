@@ -1,0 +1,87 @@
+# Entry points for people and CI (.ci/run runs `make test`). The build itself is CMake with the
+# presets in CMakePresets.json; this file only strings the steps together.
+#
+#   make deps     install the Debian packages (scripts/install-deps.sh; no network when all present)
+#   make build    configure and build the dev preset (build/dev)
+#   make test     dev + asan-ubsan + tsan builds and their ctest runs, then the package test
+#   make demo     build and run examples/demo (DEMO_PRESET=dev|release, DEMO_ARGS=...)
+#   make format   clang-format -i over include/ src/ tests/ examples/
+#   make clean    remove build/
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+
+JOBS ?= 2
+CTEST_TIMEOUT ?= 300
+# --no-tests=error: a tier filter that matches nothing is a failure, not a silent pass.
+CTEST_ARGS ?= --output-on-failure --timeout $(CTEST_TIMEOUT) -j$(JOBS) --no-tests=error
+DEMO_PRESET ?= dev
+DEMO_ARGS ?=
+TEST_STAGES := test-dev test-asan-ubsan test-tsan test-package
+
+# Prerequisite of every build; scripts/test-all.sh sets it empty for its sub-makes, since `make
+# test` has already run it once.
+DEPS ?= deps
+
+# gcc-12's ThreadSanitizer cannot map its shadow memory when the kernel randomises more than 28
+# bits of mmap addresses (vm.mmap_rnd_bits, raised by newer kernels); the tsan tests then run with
+# address randomisation off (the personality is inherited by the processes started under it: the
+# test discovery that runs at build time and the tests ctest starts).
+TSAN_WRAP = $(shell [ "$$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 28)" -gt 28 ] && echo "setarch $$(uname -m) -R")
+
+# `make -n test` lists each stage's commands (scripts/test-all.sh runs them with -n) and runs nothing.
+DRY_RUN = $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
+
+# $(call configure,PRESET): `cmake --preset PRESET`, after removing a build/PRESET whose cache was
+# made in another directory (a copied tree, or build files that reached a commit), which cmake
+# would refuse to reuse.
+define configure
+	@cache=build/$(1)/CMakeCache.txt; \
+	if [[ -f $$cache ]] && ! grep -qxF "CMAKE_CACHEFILE_DIR:INTERNAL=$(CURDIR)/build/$(1)" $$cache; then \
+	  echo "build/$(1) was configured in another directory: removing it"; rm -rf build/$(1); \
+	fi
+	cmake --preset $(1)
+endef
+
+.PHONY: deps build test $(TEST_STAGES) demo clean format
+
+deps:
+	scripts/install-deps.sh
+
+build: $(DEPS)
+	$(call configure,dev)
+	cmake --build --preset dev -j$(JOBS)
+
+test: deps
+	+@MAKE='$(MAKE)' scripts/test-all.sh $(DRY_RUN) $(TEST_STAGES)
+
+test-dev test-asan-ubsan: test-%: $(DEPS)
+	$(call configure,$*)
+	cmake --build --preset $* -j$(JOBS)
+	ctest --preset $* $(CTEST_ARGS)
+
+# The tsan test preset keeps the threaded tiers only (unit|conformance|posix).
+test-tsan: $(DEPS)
+	$(call configure,tsan)
+	$(TSAN_WRAP) cmake --build --preset tsan -j$(JOBS)
+	$(TSAN_WRAP) ctest --preset tsan $(CTEST_ARGS)
+
+test-package: build
+	bash tests/package/run.sh build/dev
+
+# The demo's binary lands in build/PRESET/examples/ (or examples/demo/ if it gets its own CMakeLists).
+demo: $(DEPS)
+	$(call configure,$(DEMO_PRESET))
+	cmake --build --preset $(DEMO_PRESET) -j$(JOBS) --target shmslot_demo
+	@demo=$$(find build/$(DEMO_PRESET)/examples -name shmslot_demo -type f -perm -u+x | head -1); \
+	[[ -n "$$demo" ]] || { echo "no shmslot_demo under build/$(DEMO_PRESET)/examples" >&2; exit 1; }; \
+	echo "$$demo $(DEMO_ARGS)"; "$$demo" $(DEMO_ARGS)
+
+format:
+	scripts/install-deps.sh clang-format
+	find include src tests examples -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) -print0 \
+	  | xargs -0 -r clang-format -i
+
+clean:
+	rm -rf build/

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that shmslot's build, tests and tools need. Idempotent and
+# non-interactive: a machine that has them all does no network work. Extra package names given as
+# arguments are installed too (e.g. `scripts/install-deps.sh clang-format` for `make format`).
+#
+# Why each package is here:
+#   build-essential     g++-12 and make; its libgcc-12-dev pulls libasan8, libubsan1, libtsan2: no sanitizer pkgs
+#   cmake               the build (CMakePresets.json version 6 needs cmake >= 3.25, Debian 12 has 3.25)
+#   ninja-build         optional faster generator (CMAKE_GENERATOR=Ninja); the presets do not require it
+#   pkg-config          tests/package checks the installed shmslot.pc
+#   libexpected-dev     tl::expected, the error type of every public operation
+#   libgtest-dev        googletest, every test tier
+#   libgmock-dev        googlemock (matchers, test doubles), part of the same googletest install
+#   libbenchmark-dev    google/benchmark, for the programs in bench/
+#   libcli11-dev        CLI11, argument parsing for the shmslot CLI (tools/shmslot) and the demo
+#   libfmt-dev          fmt, formatted output of the CLI and the demo
+#   nlohmann-json3-dev  nlohmann/json, JSON output of the CLI and the benchmarks
+set -euo pipefail
+
+packages=(
+  build-essential
+  cmake
+  ninja-build
+  pkg-config
+  libexpected-dev
+  libgtest-dev
+  libgmock-dev
+  libbenchmark-dev
+  libcli11-dev
+  libfmt-dev
+  nlohmann-json3-dev
+  "$@"
+)
+
+log() { echo "install-deps: $*"; }
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  if [[ "$status" != "install ok installed" ]]; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  log "all ${#packages[@]} packages present, nothing to do"
+  exit 0
+fi
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null 2>&1; then
+    sudo_cmd=(sudo)
+  else
+    log "not root and no sudo: install these by hand: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+log "missing: ${missing[*]}"
+log "running: apt-get update"
+"${sudo_cmd[@]}" apt-get update -q
+log "running: apt-get install -y --no-install-recommends ${missing[*]}"
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+log "done"
