@@ -4,6 +4,7 @@
 #include "shmslot/in_memory_slot_allocator.hpp"
 #include "shmslot/locator.hpp"
 #include "shmslot/posix_slot_allocator.hpp"
+#include "shmslot/segment_snapshot.hpp"
 #include "shmslot/slot_backend.hpp"
 #include "shmslot/slot_error.hpp"
 #include "shmslot/slot_header.hpp"

@@ -95,4 +95,6 @@ tl::expected<std::size_t, SlotError> EngineBackend::evict_stale(std::chrono::nan
   return engine_->evict_stale(max_age, active);
 }
 
+SegmentSnapshot EngineBackend::snapshot() const { return engine_ ? engine_->snapshot() : SegmentSnapshot{}; }
+
 }  // namespace shmslot::detail

@@ -11,6 +11,7 @@
 #include <tl/expected.hpp>
 
 #include "core/layout.hpp"
+#include "shmslot/segment_snapshot.hpp"
 #include "shmslot/slot_backend.hpp"
 
 namespace shmslot::core {
@@ -44,6 +45,8 @@ class SlotEngine {
   tl::expected<void, SlotError> mark_read(SlotHandle h, std::uint32_t reader);
   tl::expected<void, SlotError> disconnect(std::uint32_t reader);
   tl::expected<std::size_t, SlotError> evict_stale(std::chrono::nanoseconds max_age, ReaderMask active);
+
+  SegmentSnapshot snapshot() const;
 
   std::uint64_t generation() const;
   bool wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const;

@@ -230,3 +230,46 @@ TEST(PosixLifecycle, NotifyModeIsRecordedInTheSegment) {
 
 }  // namespace
 }  // namespace shmslot::test
+
+namespace shmslot::test {
+namespace {
+
+TEST(PosixLifecycle, SnapshotShowsSlotsReadersAndOwner) {
+  TempFlinkDir dir;
+  CreateOptions options;
+  options.notify = NotifyMode::WakeAlways;
+  auto owner = PosixSlotAllocator::create(dir.flink("a"), 3, 64, options);
+  ASSERT_TRUE(owner);
+  auto consumer = PosixSlotAllocator::attach(dir.flink("a"));
+  ASSERT_TRUE(consumer);
+  auto h = owner->reserve_slot(0b1);
+  ASSERT_TRUE(h);
+  ASSERT_TRUE(owner->commit_slot(*h, std::vector<std::byte>(5)));
+  auto loan = owner->reserve_slot(0);
+  ASSERT_TRUE(loan);
+  auto next = consumer->next_unread_slot(2);
+  ASSERT_TRUE(next && *next);
+  ASSERT_TRUE(consumer->slot_read_ptr(**next, 2));
+  const SegmentSnapshot s = consumer->snapshot();
+  EXPECT_TRUE(s.extended);
+  EXPECT_EQ(s.slot_count, 3U);
+  EXPECT_EQ(s.slot_capacity, 64U);
+  EXPECT_TRUE(s.wake_always);
+  EXPECT_EQ(s.owner_pid, static_cast<std::uint32_t>(::getpid()));
+  EXPECT_TRUE(s.owner_alive);
+  EXPECT_EQ(s.next_sequence, 1U);
+  ASSERT_EQ(s.slots.size(), 3U);
+  EXPECT_EQ(s.slots[0].state, SlotState::Committed);
+  EXPECT_EQ(s.slots[0].sample_size, 5U);
+  EXPECT_EQ(s.slots[0].pinned_by, 0b100U);
+  EXPECT_TRUE(s.slots[0].age.has_value());
+  EXPECT_EQ(s.slots[1].state, SlotState::Writing);
+  EXPECT_EQ(s.slots[2].state, SlotState::Empty);
+  ASSERT_EQ(s.readers.size(), 32U);
+  ASSERT_TRUE(consumer->mark_read(**next, 2));
+  EXPECT_EQ(consumer->snapshot().readers[2].cursor, 1U);
+  EXPECT_EQ(consumer->snapshot().slots[0].reader_mask, 0b100U);
+}
+
+}  // namespace
+}  // namespace shmslot::test

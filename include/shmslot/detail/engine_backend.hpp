@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 
+#include "shmslot/segment_snapshot.hpp"
 #include "shmslot/slot_backend.hpp"
 
 namespace shmslot::core {
@@ -38,6 +39,9 @@ class EngineBackend : public SlotBackend {
   /// Force-frees committed samples older than `max_age` that some reader in `active` has not read
   /// (ORs `active` into their reader masks; pinned slots are skipped). Returns how many.
   tl::expected<std::size_t, SlotError> evict_stale(std::chrono::nanoseconds max_age, ReaderMask active);
+
+  /// A point-in-time view of every header field, slot and reader cursor, for tools.
+  SegmentSnapshot snapshot() const;
 
   ~EngineBackend() override;
 

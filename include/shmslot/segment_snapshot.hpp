@@ -1,0 +1,61 @@
+// A point-in-time view of a segment for tools (shmslot inspect): every field read once, without
+// taking part in the protocol. Under concurrent use the fields are each current but not mutually
+// consistent.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "shmslot/slot_header.hpp"
+#include "shmslot/type_hash.hpp"
+
+namespace shmslot {
+
+/// What a slot holds.
+enum class SlotState : std::uint8_t {
+  Empty,      ///< never committed, discarded or evicted (ZeroDDS segments: sample_size 0)
+  Writing,    ///< loaned to a writer
+  Committed,  ///< holds a sample
+};
+
+/// Name of the enumerator, e.g. "Committed".
+const char* to_string(SlotState state);
+
+struct SlotSnapshot {
+  std::uint32_t index = 0;
+  SlotState state = SlotState::Empty;
+  std::uint32_t generation = 0;  ///< shmslot segments only
+  std::uint64_t sequence = 0;    ///< 64-bit on shmslot segments, the 32-bit header value otherwise
+  std::uint32_t sample_size = 0;
+  ReaderMask reader_mask = 0;  ///< readers that have read it
+  ReaderMask pinned_by = 0;    ///< readers holding a zero-copy read (shmslot segments only)
+  std::optional<std::chrono::nanoseconds> age;  ///< since commit (shmslot segments only)
+};
+
+struct ReaderSnapshot {
+  std::uint32_t index = 0;
+  std::uint64_t cursor = 0;  ///< next sequence number it expects
+};
+
+struct SegmentSnapshot {
+  bool extended = false;  ///< false: created by ZeroDDS
+  std::uint32_t extension_version = 0;
+  std::uint32_t slot_count = 0;
+  std::uint32_t slot_total_size = 0;
+  std::size_t slot_capacity = 0;
+  std::uint32_t next_sn = 0;            ///< header 0x0C
+  std::uint32_t notify_generation = 0;  ///< header 0x10
+  std::uint64_t next_sequence = 0;      ///< shmslot segments: the 64-bit counter
+  std::uint32_t waiters = 0;            ///< registered shmslot waiters
+  bool wake_always = false;             ///< NotifyMode::WakeAlways
+  std::optional<TypeHash> type_hash;
+  std::uint32_t owner_pid = 0;
+  bool owner_alive = false;
+  std::vector<SlotSnapshot> slots;
+  std::vector<ReaderSnapshot> readers;  ///< shmslot segments: the 32 reader cursors
+};
+
+}  // namespace shmslot

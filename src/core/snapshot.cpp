@@ -1,0 +1,74 @@
+// SlotEngine::snapshot: reads every field once for tools; takes no part in the protocol.
+#include <cstring>
+
+#include "core/slot_engine.hpp"
+#include "platform/process.hpp"
+
+namespace shmslot {
+
+const char* to_string(SlotState state) {
+  switch (state) {
+    case SlotState::Empty: return "Empty";
+    case SlotState::Writing: return "Writing";
+    case SlotState::Committed: return "Committed";
+  }
+  return "unknown";
+}
+
+namespace core {
+
+SegmentSnapshot SlotEngine::snapshot() const {
+  namespace sw = slot_word;
+  SegmentSnapshot out;
+  out.extended = geo_.extended;
+  out.slot_count = static_cast<std::uint32_t>(geo_.slot_count);
+  out.slot_total_size = static_cast<std::uint32_t>(geo_.slot_total_size);
+  out.slot_capacity = static_cast<std::size_t>(geo_.slot_capacity);
+  out.next_sn = header_->next_sn.load(std::memory_order_acquire);
+  out.notify_generation = header_->gen.load(std::memory_order_acquire);
+  const std::uint64_t now = platform::coarse_now_ns();
+  if (geo_.extended) {
+    out.extension_version = kExtVersion;
+    out.next_sequence = ctl_->next_seq.load(std::memory_order_acquire);
+    out.waiters = ctl_->waiters.load(std::memory_order_relaxed);
+    out.wake_always = (ctl_->flags & kFlagWakeAlways) != 0;
+    out.type_hash = type_hash();
+    out.owner_pid = ctl_->owner_pid;
+    out.owner_alive = platform::process_alive(static_cast<pid_t>(ctl_->owner_pid), ctl_->owner_start_time);
+    for (std::uint32_t r = 0; r < kMaxReaders; ++r) {
+      out.readers.push_back(ReaderSnapshot{r, ctl_->readers[r].cursor.load(std::memory_order_relaxed)});
+    }
+  }
+  out.slots.reserve(static_cast<std::size_t>(geo_.slot_count));
+  for (std::uint32_t i = 0; i < geo_.slot_count; ++i) {
+    const SharedSlotHeader& hdr = header_of(i);
+    SlotSnapshot s;
+    s.index = i;
+    s.sample_size = hdr.sample_size.load(std::memory_order_relaxed);
+    s.reader_mask = hdr.reader_mask.load(std::memory_order_relaxed);
+    if (geo_.extended) {
+      const SlotExt& ext = ext_of(i);
+      const std::uint64_t w = ext.word.load(std::memory_order_acquire);
+      s.generation = sw::generation(w);
+      s.pinned_by = sw::hold(w);
+      s.sequence = ext.seq.load(std::memory_order_relaxed);
+      switch (sw::phase(w)) {
+        case sw::Phase::kFree: s.state = SlotState::Empty; break;
+        case sw::Phase::kWriting: s.state = SlotState::Writing; break;
+        default: s.state = SlotState::Committed; break;
+      }
+      if (s.state == SlotState::Committed) {
+        const std::uint64_t at = ext.commit_time_ns.load(std::memory_order_relaxed);
+        s.age = std::chrono::nanoseconds(now >= at ? now - at : 0);
+      }
+    } else {
+      s.sequence = hdr.sequence_number.load(std::memory_order_relaxed);
+      s.state = s.sample_size == 0 ? SlotState::Empty : SlotState::Committed;
+    }
+    out.slots.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace core
+}  // namespace shmslot
