@@ -1,6 +1,9 @@
 // Everything shmslot offers, in one include.
 #pragma once
 
+#include "shmslot/flat_reader.hpp"
+#include "shmslot/flat_struct.hpp"
+#include "shmslot/flat_writer.hpp"
 #include "shmslot/in_memory_slot_allocator.hpp"
 #include "shmslot/locator.hpp"
 #include "shmslot/posix_slot_allocator.hpp"

@@ -42,6 +42,9 @@ enum class SlotErrorCode {
   /// The segment was created by a ZeroDDS process, whose writer keeps its loans in its own heap;
   /// shmslot may read it but never write it. Retry does not help.
   ReadOnlySegment,
+  /// The segment's type hash (or a sample's size) is not the reader's or writer's type. Retry does
+  /// not help.
+  TypeMismatch,
 };
 
 /// The error of a slot operation. `sample` and `capacity` are set for SampleTooLarge.

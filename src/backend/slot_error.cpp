@@ -13,6 +13,7 @@ const char* to_string(SlotErrorCode code) {
     case SlotErrorCode::NotLoaned: return "NotLoaned";
     case SlotErrorCode::Overwritten: return "Overwritten";
     case SlotErrorCode::ReadOnlySegment: return "ReadOnlySegment";
+    case SlotErrorCode::TypeMismatch: return "TypeMismatch";
   }
   return "unknown";
 }
@@ -29,6 +30,7 @@ std::string SlotError::message() const {
     case SlotErrorCode::NotLoaned: return "slot handle is not a live loan";
     case SlotErrorCode::Overwritten: return "slot was overwritten; the sample is gone";
     case SlotErrorCode::ReadOnlySegment: return "segment was created by ZeroDDS and is read-only for shmslot";
+    case SlotErrorCode::TypeMismatch: return "type mismatch: the segment carries another sample type";
   }
   return "unknown slot error";
 }
