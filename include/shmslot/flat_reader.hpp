@@ -60,12 +60,41 @@ class FlatSampleRef {
   const T* value_;
 };
 
-/// Reads T samples as reader `reader_index` (0..31) from a backend it does not own (the backend
-/// must outlive the reader). One thread at a time per reader index.
+/// Reads T samples as one reader index (0..31) from a backend it does not own (the backend must
+/// outlive the reader). One thread at a time per reader index. Move-only.
 template <FlatStruct T>
 class FlatReader {
  public:
+  /// Reads as `reader_index`, chosen by the application (the ZeroDDS way).
   FlatReader(SlotBackend& backend, std::uint32_t reader_index) : backend_(&backend), reader_(reader_index) {}
+
+  /// Claims a free reader index in the segment's registry; it is released (and the reader
+  /// disconnected) when this reader is destroyed. NoFreeReader when all 32 are taken.
+  static tl::expected<FlatReader, SlotError> registered(SlotBackend& backend) {
+    auto index = backend.register_reader();
+    if (!index) return tl::unexpected(index.error());
+    FlatReader reader(backend, *index);
+    reader.owns_registration_ = true;
+    return reader;
+  }
+
+  FlatReader(FlatReader&& other) noexcept
+      : backend_(other.backend_),
+        reader_(other.reader_),
+        skipped_(other.skipped_),
+        owns_registration_(std::exchange(other.owns_registration_, false)) {}
+  FlatReader& operator=(FlatReader&&) = delete;
+  FlatReader(const FlatReader&) = delete;
+  FlatReader& operator=(const FlatReader&) = delete;
+  ~FlatReader() {
+    if (owns_registration_) (void)backend_->unregister_reader(reader_);
+  }
+
+  /// Samples evicted by a writer (max sample age) before this reader read them.
+  std::uint64_t evictions() const {
+    auto stats = backend_->reader_stats(reader_);
+    return stats ? stats->evictions : 0;
+  }
 
   /// The oldest sample this reader has not read, copied out; every sample, in sequence order.
   tl::expected<std::optional<T>, SlotError> take() {
@@ -169,6 +198,7 @@ class FlatReader {
   SlotBackend* backend_;
   std::uint32_t reader_;
   std::uint64_t skipped_ = 0;
+  bool owns_registration_ = false;
 };
 
 }  // namespace shmslot

@@ -1,6 +1,7 @@
 // Typed publishing over any SlotBackend: copy a value in, or loan a slot and build it in place.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -69,17 +70,21 @@ class FlatLoan {
 };
 
 /// Publishes T samples into a backend it does not own (the backend must outlive the writer).
-/// `active_readers_mask` lists the readers that must read a sample before its slot is reused.
+/// The active readers (those that must read a sample before its slot is reused) are the segment's
+/// registered readers, read at every write, or an explicit mask.
 template <FlatStruct T>
 class FlatWriter {
  public:
+  /// Active readers: the registered ones (SlotBackend::registered_readers), at each write.
+  explicit FlatWriter(SlotBackend& backend) : backend_(&backend) {}
+  /// Active readers: exactly `active_readers_mask` (the ZeroDDS way).
   FlatWriter(SlotBackend& backend, ReaderMask active_readers_mask)
-      : backend_(&backend), active_(active_readers_mask) {}
+      : backend_(&backend), explicit_active_(active_readers_mask) {}
 
   /// Copies `value` into a free slot and publishes it.
   tl::expected<std::uint32_t, SlotError> write(const T& value) {
     if (auto bad = check_type(); !bad) return tl::unexpected(bad.error());
-    auto handle = backend_->reserve_slot(active_);
+    auto handle = reserve();
     if (!handle) return tl::unexpected(handle.error());
     auto sn = backend_->commit_slot(*handle, std::as_bytes(std::span<const T, 1>(&value, 1)));
     if (!sn) (void)backend_->discard_slot(*handle);
@@ -89,7 +94,7 @@ class FlatWriter {
   /// Loans a free slot to build a T in place.
   tl::expected<FlatLoan<T>, SlotError> loan() {
     if (auto bad = check_type(); !bad) return tl::unexpected(bad.error());
-    auto handle = backend_->reserve_slot(active_);
+    auto handle = reserve();
     if (!handle) return tl::unexpected(handle.error());
     auto data = backend_->slot_data_ptr(*handle);
     if (!data || data->size() < sizeof(T)) {
@@ -119,12 +124,20 @@ class FlatWriter {
       if (reliability == Reliability::BestEffort) return WriteOutcome::dropped();
       const auto left = deadline - std::chrono::steady_clock::now();
       if (left <= std::chrono::nanoseconds::zero()) return WriteOutcome::timed_out();
-      backend_->wait_for_change(generation, left);
+      // Wake at least every half lease: a reader that died wakes nobody, and reaping it (done by
+      // reserve_slot when it finds the segment full) is what frees its slots.
+      backend_->wait_for_change(generation, std::min<std::chrono::nanoseconds>(left, backend_->lease() / 2));
     }
   }
 
-  void set_active_readers(ReaderMask mask) { active_ = mask; }
-  ReaderMask active_readers() const { return active_; }
+  /// On a full segment, free samples older than `max_age` that some active reader has not read
+  /// (SlotBackend evict_stale; each such reader's eviction counter records it) instead of failing
+  /// or waiting. nullopt (the default): never evict.
+  void set_max_sample_age(std::optional<std::chrono::nanoseconds> max_age) { max_age_ = max_age; }
+
+  /// Replaces the active readers with an explicit mask; nullopt: the registered readers.
+  void set_active_readers(std::optional<ReaderMask> mask) { explicit_active_ = mask; }
+  ReaderMask active_readers() const { return explicit_active_ ? *explicit_active_ : backend_->registered_readers(); }
   SlotBackend& backend() const { return *backend_; }
 
  private:
@@ -135,8 +148,18 @@ class FlatWriter {
     return {};
   }
 
+  tl::expected<SlotHandle, SlotError> reserve() {
+    const ReaderMask active = active_readers();
+    auto handle = backend_->reserve_slot(active);
+    if (handle || handle.error().code != SlotErrorCode::NoFreeSlot || !max_age_) return handle;
+    auto evicted = backend_->evict_stale(*max_age_, active);
+    if (!evicted || *evicted == 0) return handle;
+    return backend_->reserve_slot(active);
+  }
+
   SlotBackend* backend_;
-  ReaderMask active_;
+  std::optional<ReaderMask> explicit_active_;
+  std::optional<std::chrono::nanoseconds> max_age_;
 };
 
 }  // namespace shmslot

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -68,6 +69,9 @@ struct CreateOptions {
   mode_t mode = 0600;                   ///< permissions of segment and flink (0660 for group use)
   std::optional<TypeHash> type_hash;    ///< recorded in the segment; checked by attach
   NotifyMode notify = NotifyMode::WakeOnDemand;
+  /// How long a dead reader or writer may hold others up before a reap frees what it held
+  /// (docs/recovery.md); 1 ms .. 60 s.
+  std::chrono::milliseconds lease{250};
 };
 
 /// Options of PosixSlotAllocator::attach.
@@ -112,6 +116,8 @@ class PosixSlotAllocator final : public detail::EngineBackend {
   bool has_extension() const;
   /// The segment's notification mode.
   NotifyMode notify_mode() const;
+  /// False once the process that created the segment is gone (readers can stop waiting).
+  bool owner_alive() const;
   /// The discovery record for this segment (uid from geteuid, hostname hash of `hostname`).
   ShmLocator locator(const std::string& hostname) const;
 

@@ -4,6 +4,7 @@
 #include "shmslot/flat_reader.hpp"
 #include "shmslot/flat_struct.hpp"
 #include "shmslot/flat_writer.hpp"
+#include "shmslot/gc.hpp"
 #include "shmslot/in_memory_slot_allocator.hpp"
 #include "shmslot/locator.hpp"
 #include "shmslot/posix_slot_allocator.hpp"

@@ -17,6 +17,14 @@
 
 namespace shmslot {
 
+/// What the registry knows of one reader index.
+struct ReaderStats {
+  bool registered = false;
+  std::uint32_t owner_pid = 0;
+  std::uint64_t cursor = 0;     ///< next sequence number it expects
+  std::uint64_t evictions = 0;  ///< samples evicted (evict_stale) before it read them
+};
+
 /// A copied sample: the header as committed and `header.sample_size` payload bytes.
 struct SlotRead {
   SlotHeader header;
@@ -64,6 +72,22 @@ class SlotBackend {
   virtual std::size_t slot_capacity() const = 0;
   /// The sample type's hash when the backend records one.
   virtual std::optional<TypeHash> type_hash() const { return std::nullopt; }
+
+  /// Claims a free reader index (or `index` itself) in the segment's registry, for this process.
+  virtual tl::expected<std::uint32_t, SlotError> register_reader(std::optional<std::uint32_t> index = std::nullopt);
+  /// Disconnects and frees an index this process registered.
+  virtual tl::expected<void, SlotError> unregister_reader(std::uint32_t index);
+  /// The registered reader indices: the active mask a writer publishes with by default.
+  virtual ReaderMask registered_readers() const { return 0; }
+  /// The registry's view of one reader index.
+  virtual tl::expected<ReaderStats, SlotError> reader_stats(std::uint32_t index) const;
+  /// Frees committed samples older than `max_age` that some reader in `active` has not read (pinned
+  /// slots excepted); each such reader's eviction counter records it. Returns how many.
+  virtual tl::expected<std::size_t, SlotError> evict_stale(std::chrono::nanoseconds max_age, ReaderMask active);
+  /// Disconnects dead registered readers and frees slots loaned by dead writers; returns how many.
+  virtual std::size_t reap() { return 0; }
+  /// How long a dead peer may hold others up (the segment's lease).
+  virtual std::chrono::milliseconds lease() const { return std::chrono::milliseconds(250); }
 
   /// The change counter: it moves on every commit, discard, mark_read and disconnect.
   virtual std::uint64_t notify_generation() const { return 0; }

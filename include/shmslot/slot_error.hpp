@@ -45,6 +45,12 @@ enum class SlotErrorCode {
   /// The segment's type hash (or a sample's size) is not the reader's or writer's type. Retry does
   /// not help.
   TypeMismatch,
+  /// All 32 reader entries are registered. Retry helps after a reader leaves or dies (reap).
+  NoFreeReader,
+  /// The explicit reader index is registered by another live process. Retry does not help.
+  ReaderIndexInUse,
+  /// The backend or segment does not offer this (e.g. the reader registry on a ZeroDDS segment).
+  Unsupported,
 };
 
 /// The error of a slot operation. `sample` and `capacity` are set for SampleTooLarge.

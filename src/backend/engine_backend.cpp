@@ -84,6 +84,29 @@ std::size_t EngineBackend::slot_capacity() const { return engine_ ? engine_->slo
 
 std::optional<TypeHash> EngineBackend::type_hash() const { return engine_ ? engine_->type_hash() : std::nullopt; }
 
+tl::expected<std::uint32_t, SlotError> EngineBackend::register_reader(std::optional<std::uint32_t> index) {
+  if (!engine_) return unusable();
+  return engine_->register_reader(index);
+}
+
+tl::expected<void, SlotError> EngineBackend::unregister_reader(std::uint32_t index) {
+  if (!engine_) return unusable();
+  return engine_->unregister_reader(index);
+}
+
+ReaderMask EngineBackend::registered_readers() const { return engine_ ? engine_->registered_readers() : 0; }
+
+tl::expected<ReaderStats, SlotError> EngineBackend::reader_stats(std::uint32_t index) const {
+  if (!engine_) return unusable();
+  return engine_->reader_stats(index);
+}
+
+std::size_t EngineBackend::reap() { return engine_ ? engine_->reap() : 0; }
+
+std::chrono::milliseconds EngineBackend::lease() const {
+  return engine_ ? engine_->lease() : std::chrono::milliseconds(250);
+}
+
 std::uint64_t EngineBackend::notify_generation() const { return engine_ ? engine_->generation() : 0; }
 
 bool EngineBackend::wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const {

@@ -59,8 +59,8 @@ InMemorySlotAllocator& InMemorySlotAllocator::with_type_hash(const TypeHash& has
 
 InMemorySlotAllocator::InMemorySlotAllocator(InMemorySlotAllocator&&) noexcept = default;
 InMemorySlotAllocator& InMemorySlotAllocator::operator=(InMemorySlotAllocator&&) noexcept = default;
-// The memory (a member) is released before the engine (in the base); the engine's destructor
-// never touches the memory, so the order is harmless.
-InMemorySlotAllocator::~InMemorySlotAllocator() = default;
+// The engine (in the base) releases its reader entries in the memory, so it goes first: members
+// are destroyed before the base.
+InMemorySlotAllocator::~InMemorySlotAllocator() { set_engine(nullptr); }
 
 }  // namespace shmslot

@@ -190,6 +190,9 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::create(cons
     return error(PosixErrorCode::InvalidArgument,
                  "slot_count " + std::to_string(slot_count) + " is not in 1.." + std::to_string(core::kMaxSlotCount));
   }
+  if (options.lease < std::chrono::milliseconds(1) || options.lease > std::chrono::seconds(60)) {
+    return error(PosixErrorCode::InvalidArgument, "lease must be 1 ms .. 60 s");
+  }
   if ((options.mode & ~mode_t{0666}) != 0 || (options.mode & 0600) != 0600) {
     return error(PosixErrorCode::InvalidArgument, "mode must include 0600 and have no bits beyond 0666");
   }
@@ -239,6 +242,7 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::create(cons
     res->mapping = std::move(*mapping);
     core::FormatOptions format;
     format.flags = notify_flags(options);
+    format.lease_ms = static_cast<std::uint32_t>(options.lease.count());
     if (options.type_hash) format.type_hash = *options.type_hash;
     format.owner_pid = static_cast<std::uint32_t>(::getpid());
     format.owner_start_time = platform::process_start_time(::getpid()).value_or(0);
@@ -342,6 +346,9 @@ PosixSlotAllocator& PosixSlotAllocator::operator=(PosixSlotAllocator&& other) no
 }
 
 PosixSlotAllocator::~PosixSlotAllocator() {
+  // The engine releases this process's reader entries in the mapping: before the unmap (members
+  // are destroyed before the base that holds the engine).
+  set_engine(nullptr);
   if (!res_ || !res_->owner) return;  // a consumer only unmaps (the Mapping member does it)
   // Flink first, so no new consumer finds the segment; then the name. Mapped consumers keep their
   // memory until they unmap.
@@ -360,6 +367,8 @@ const std::string& PosixSlotAllocator::shm_name() const {
   static const std::string kEmpty;
   return res_ ? res_->shm_name : kEmpty;
 }
+
+bool PosixSlotAllocator::owner_alive() const { return engine() != nullptr && engine()->owner_alive(); }
 
 bool PosixSlotAllocator::is_owner() const { return res_ && res_->owner; }
 

@@ -20,6 +20,22 @@ tl::expected<std::optional<SlotHandle>, SlotError> SlotBackend::next_unread_slot
   return std::optional<SlotHandle>{};
 }
 
+tl::expected<std::uint32_t, SlotError> SlotBackend::register_reader(std::optional<std::uint32_t>) {
+  return tl::unexpected(SlotError::of(SlotErrorCode::Unsupported));
+}
+
+tl::expected<void, SlotError> SlotBackend::unregister_reader(std::uint32_t) {
+  return tl::unexpected(SlotError::of(SlotErrorCode::Unsupported));
+}
+
+tl::expected<std::size_t, SlotError> SlotBackend::evict_stale(std::chrono::nanoseconds, ReaderMask) {
+  return tl::unexpected(SlotError::of(SlotErrorCode::Unsupported));
+}
+
+tl::expected<ReaderStats, SlotError> SlotBackend::reader_stats(std::uint32_t) const {
+  return tl::unexpected(SlotError::of(SlotErrorCode::Unsupported));
+}
+
 bool SlotBackend::wait_for_change(std::uint64_t last, std::chrono::nanoseconds) const {
   return notify_generation() != last;
 }

@@ -14,6 +14,9 @@ const char* to_string(SlotErrorCode code) {
     case SlotErrorCode::Overwritten: return "Overwritten";
     case SlotErrorCode::ReadOnlySegment: return "ReadOnlySegment";
     case SlotErrorCode::TypeMismatch: return "TypeMismatch";
+    case SlotErrorCode::NoFreeReader: return "NoFreeReader";
+    case SlotErrorCode::ReaderIndexInUse: return "ReaderIndexInUse";
+    case SlotErrorCode::Unsupported: return "Unsupported";
   }
   return "unknown";
 }
@@ -31,6 +34,9 @@ std::string SlotError::message() const {
     case SlotErrorCode::Overwritten: return "slot was overwritten; the sample is gone";
     case SlotErrorCode::ReadOnlySegment: return "segment was created by ZeroDDS and is read-only for shmslot";
     case SlotErrorCode::TypeMismatch: return "type mismatch: the segment carries another sample type";
+    case SlotErrorCode::NoFreeReader: return "all 32 reader indices are registered";
+    case SlotErrorCode::ReaderIndexInUse: return "reader index is registered by another live process";
+    case SlotErrorCode::Unsupported: return "not supported by this backend or segment";
   }
   return "unknown slot error";
 }

@@ -63,15 +63,24 @@ inline constexpr std::uint32_t kKnownFlags = kFlagWakeAlways | kFlagHasTypeHash;
 inline constexpr std::size_t kMaxReaders = 32;
 
 // One cache line per reader, so readers moving their cursors never share a line with each other.
+// docs/recovery.md describes the registry fields.
 struct alignas(kCacheLine) ReaderEntry {
-  std::atomic<std::uint64_t> cursor;  // next sequence number this reader expects
-  std::uint8_t reserved[56];          // zero; room for liveness data in later layout versions
+  std::atomic<std::uint64_t> cursor;       // next sequence number this reader expects
+  std::atomic<std::uint64_t> owner;        // pid of the registered reader process; 0: free
+  std::atomic<std::uint64_t> owner_start;  // its start time (0: not written yet, matches any)
+  std::atomic<std::uint64_t> evictions;    // samples evicted before this reader read them
+  std::uint8_t reserved[32];
 };
 static_assert(sizeof(ReaderEntry) == kCacheLine);
 static_assert(offsetof(ReaderEntry, cursor) == 0);
+static_assert(offsetof(ReaderEntry, owner) == 8);
+static_assert(offsetof(ReaderEntry, owner_start) == 16);
+static_assert(offsetof(ReaderEntry, evictions) == 24);
 
 struct alignas(kCacheLine) ExtControl {
-  // Line 0: written once by the creator before the segment is published, read-only afterwards.
+  // Line 0: written by the creator before the segment is published; afterwards only `registered`
+  // (on reader registration) and `last_reap_ns` (at most once per half lease, only while a writer
+  // is blocked) change, so the line stays shared clean in the steady state.
   std::uint32_t magic;           // kControlMagic
   std::uint32_t flags;           // kFlag*
   std::uint64_t slot_capacity;   // the capacity the creator asked for (ZeroDDS derives total - 16)
@@ -79,7 +88,9 @@ struct alignas(kCacheLine) ExtControl {
   std::uint32_t owner_pid;       // creator, for diagnostics and garbage collection
   std::uint32_t reserved0;
   std::uint64_t owner_start_time;  // creator's start time in clock ticks since boot (/proc/pid/stat)
-  std::uint8_t pad0[16];
+  std::atomic<std::uint32_t> registered;  // bit r: reader entry r has an owner
+  std::uint32_t lease_ms;                 // liveness lease: how long a dead peer may block others
+  std::atomic<std::uint64_t> last_reap_ns;  // CLOCK_MONOTONIC_COARSE of the last reap
   // Line 1: the writers' line. Readers read next_seq only on the rare lapped path.
   alignas(kCacheLine) std::atomic<std::uint64_t> next_seq;
   std::atomic<std::uint64_t> reserve_cursor;
@@ -98,6 +109,9 @@ static_assert(offsetof(ExtControl, slot_capacity) == 8);
 static_assert(offsetof(ExtControl, type_hash) == 16);
 static_assert(offsetof(ExtControl, owner_pid) == 32);
 static_assert(offsetof(ExtControl, owner_start_time) == 40);
+static_assert(offsetof(ExtControl, registered) == 48);
+static_assert(offsetof(ExtControl, lease_ms) == 52);
+static_assert(offsetof(ExtControl, last_reap_ns) == 56);
 static_assert(offsetof(ExtControl, next_seq) == 64);
 static_assert(offsetof(ExtControl, reserve_cursor) == 72);
 static_assert(offsetof(ExtControl, waiters) == 128);
@@ -107,7 +121,7 @@ static_assert(sizeof(ExtControl) == 192 + kMaxReaders * kCacheLine);
 // Per-slot state; two slots share a line (a slot's word and its header are written by the same
 // writer in the same commit, and neighbouring slots are rarely touched at the same instant).
 struct SlotExt {
-  std::atomic<std::uint64_t> word;  // hold mask | phase | generation, see slot_word below
+  std::atomic<std::uint64_t> word;  // hold mask or loaner pid | phase | generation, see slot_word
   std::atomic<std::uint64_t> seq;   // 64-bit sequence number of the committed sample
   std::atomic<std::uint64_t> commit_time_ns;  // CLOCK_MONOTONIC_COARSE at commit, for evict_stale
   std::uint64_t reserved;
@@ -128,7 +142,8 @@ static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(sizeof(std::atomic<std::uint32_t>) == 4 && sizeof(std::atomic<std::uint64_t>) == 8);
 
-// ---- The slot word: bits 0..31 hold mask, bits 32..33 phase, bits 34..63 generation.
+// ---- The slot word: bits 0..31 hold mask (COMMITTED) or the loaner's pid (WRITING), bits 32..33
+// phase, bits 34..63 generation.
 namespace slot_word {
 enum class Phase : std::uint32_t { kFree = 0, kWriting = 1, kCommitted = 2 };
 inline constexpr std::uint32_t kGenerationMask = (1U << 30) - 1;

@@ -54,6 +54,7 @@ void SlotEngine::format(std::byte* base, const Geometry& g, const FormatOptions&
   std::memcpy(ctl->type_hash, options.type_hash.data(), sizeof ctl->type_hash);
   ctl->owner_pid = options.owner_pid;
   ctl->owner_start_time = options.owner_start_time;
+  ctl->lease_ms = options.lease_ms;
   // Ring entry k starts as "sequence k - n": older than k, so a reader expecting k waits for it.
   auto* ring = reinterpret_cast<RingEntry*>(base + g.ring_offset);
   for (std::uint64_t k = 0; k < g.slot_count; ++k) {
@@ -79,7 +80,9 @@ void SlotEngine::record_type_hash(const TypeHash& hash) {
 
 // ---- writer side --------------------------------------------------------------------------------
 
-tl::expected<SlotHandle, SlotError> SlotEngine::reserve(ReaderMask active) {
+tl::expected<SlotHandle, SlotError> SlotEngine::reserve(ReaderMask active) { return reserve_impl(active, false); }
+
+tl::expected<SlotHandle, SlotError> SlotEngine::reserve_impl(ReaderMask active, bool reaped_already) {
   if (!geo_.extended) return fail(SlotErrorCode::ReadOnlySegment);
   const std::uint64_t n = geo_.slot_count;
   for (std::uint64_t attempt = 0; attempt < n; ++attempt) {
@@ -95,12 +98,14 @@ tl::expected<SlotHandle, SlotError> SlotEngine::reserve(ReaderMask active) {
       // SYNC: acquire; pairs with the release fetch_or in mark_read: the readers' reads of the old
       // sample happen before this writer's stores into the slot.
       const ReaderMask read_by = header_of(i).reader_mask.load(std::memory_order_acquire);
-      if ((read_by & active) != active) continue;
+      if (!all_done(read_by & active, active, ext.seq.load(std::memory_order_relaxed))) continue;
     }
     const std::uint32_t gen = sw::next_generation(sw::generation(w));
+    // The loaner's pid rides in the word while WRITING, so a reap frees exactly a dead writer's loan.
+    const auto loaner = static_cast<std::uint32_t>(platform::current_pid());
     // SYNC: acq_rel on success (orders the loan before the payload stores below and after the
     // loads above); relaxed on failure, which only sends us to the next candidate.
-    if (!ext.word.compare_exchange_strong(w, sw::make(Phase::kWriting, gen), std::memory_order_acq_rel,
+    if (!ext.word.compare_exchange_strong(w, sw::make(Phase::kWriting, gen, loaner), std::memory_order_acq_rel,
                                           std::memory_order_relaxed)) {
       continue;
     }
@@ -111,7 +116,20 @@ tl::expected<SlotHandle, SlotError> SlotEngine::reserve(ReaderMask active) {
     std::atomic_thread_fence(std::memory_order_release);
     return SlotHandle{segment_id_, i, gen};
   }
+  // Full: perhaps a dead reader or writer holds slots. Reaping is rate-limited to once per half
+  // lease across all processes, and only this blocked path pays for it.
+  if (!reaped_already && maybe_reap() > 0) return reserve_impl(active, true);
   return fail(SlotErrorCode::NoFreeSlot);
+}
+
+bool SlotEngine::all_done(ReaderMask read_by, ReaderMask active, std::uint64_t seq) const {
+  ReaderMask missing = active & ~read_by;
+  while (missing != 0) {
+    const auto r = static_cast<std::uint32_t>(__builtin_ctz(missing));
+    if (!cursor_past(r, seq)) return false;  // r has neither read it nor moved past it
+    missing &= missing - 1;
+  }
+  return true;
 }
 
 tl::expected<std::span<std::byte>, SlotError> SlotEngine::data_ptr(SlotHandle h) {
@@ -258,6 +276,7 @@ tl::expected<std::span<const std::byte>, SlotError> SlotEngine::read_ptr(SlotHan
     const auto size = std::min<std::size_t>(hdr.sample_size.load(std::memory_order_relaxed), geo_.slot_capacity);
     return std::span<const std::byte>(payload_of(i), size);
   }
+  note_reader(reader);
   SlotExt& ext = ext_of(i);
   const std::uint32_t bit = 1U << reader;
   std::uint64_t w = ext.word.load(std::memory_order_acquire);
@@ -325,8 +344,12 @@ tl::expected<void, SlotError> SlotEngine::disconnect(std::uint32_t reader) {
     header_of(i).reader_mask.fetch_or(bit, std::memory_order_release);
     if (!geo_.extended) continue;
     SlotExt& ext = ext_of(i);
-    if ((sw::hold(ext.word.load(std::memory_order_relaxed)) & bit) != 0) {
-      ext.word.fetch_and(~std::uint64_t{bit}, std::memory_order_release);  // SYNC: release, as in mark_read
+    // Hold bits exist only on COMMITTED slots (a WRITING word carries the loaner's pid there).
+    std::uint64_t w = ext.word.load(std::memory_order_relaxed);
+    while (sw::phase(w) == Phase::kCommitted && (sw::hold(w) & bit) != 0 &&
+           !ext.word.compare_exchange_weak(w, w & ~std::uint64_t{bit}, std::memory_order_release,
+                                           std::memory_order_relaxed)) {
+      // SYNC: release, as in mark_read's unpin; retried while the word changes under us.
     }
   }
   notify();
@@ -336,6 +359,7 @@ tl::expected<void, SlotError> SlotEngine::disconnect(std::uint32_t reader) {
 tl::expected<std::optional<SlotHandle>, SlotError> SlotEngine::next_unread(std::uint32_t reader) {
   if (reader >= kMaxReaders) return fail(SlotErrorCode::ReaderIndexOutOfRange);
   if (!geo_.extended) return legacy_next_unread(reader);
+  note_reader(reader);
   const std::uint32_t bit = 1U << reader;
   std::atomic<std::uint64_t>& cursor = ctl_->readers[reader].cursor;
   // Relaxed: the cursor is a position, the data is synchronised through ring entry and slot word.
@@ -346,7 +370,17 @@ tl::expected<std::optional<SlotHandle>, SlotError> SlotEngine::next_unread(std::
     const std::int64_t d = ring::distance(e, s);
     // The entry for s holds s - n until s is published. Any other older value means the cursor is
     // more than 2^39 behind (the entry compares modulo 2^40) or s - n was never entered: resync.
-    if (d == -static_cast<std::int64_t>(geo_.slot_count)) return std::optional<SlotHandle>{};
+    if (d == -static_cast<std::int64_t>(geo_.slot_count)) {
+      if (!gap_expired(reader, s)) return std::optional<SlotHandle>{};
+      // s was taken a lease ago and later numbers exist: its writer died mid-commit. Deliver it if
+      // it got as far as COMMITTED, else pass the gap.
+      if (auto found = find_committed(s); found && (header_of(found->slot_index).reader_mask.load(
+                                                       std::memory_order_relaxed) & bit) == 0) {
+        return std::optional<SlotHandle>{*found};
+      }
+      if (cursor.compare_exchange_strong(s, s + 1, std::memory_order_relaxed)) ++s;
+      continue;
+    }
     if (d != 0) return resync_lapped(reader, s);
     const std::uint32_t i = ring::slot(e);
     bool deliver = false;
@@ -423,7 +457,8 @@ tl::expected<std::size_t, SlotError> SlotEngine::evict_stale(std::chrono::nanose
     if (sw::phase(w) != Phase::kCommitted || sw::hold(w) != 0) continue;
     SharedSlotHeader& hdr = header_of(i);
     const ReaderMask read_by = hdr.reader_mask.load(std::memory_order_relaxed);
-    if ((read_by & active) == active) continue;
+    const std::uint64_t seq = ext.seq.load(std::memory_order_relaxed);
+    if (all_done(read_by & active, active, seq)) continue;
     const std::uint64_t committed_at = ext.commit_time_ns.load(std::memory_order_relaxed);
     if (now < committed_at || now - committed_at < age_ns) continue;
     // Free the slot outright: the CAS fails if anything changed since w was read (a pin, a reuse),
@@ -435,6 +470,11 @@ tl::expected<std::size_t, SlotError> SlotEngine::evict_stale(std::chrono::nanose
     }
     hdr.sample_size.store(0, std::memory_order_relaxed);  // ZeroDDS readers: empty
     ++evicted;
+    // Tell each reader that lost it (it had neither read it nor moved past it).
+    for (ReaderMask lost = active & ~read_by; lost != 0; lost &= lost - 1) {
+      const auto r = static_cast<std::uint32_t>(__builtin_ctz(lost));
+      if (!cursor_past(r, seq)) ctl_->readers[r].evictions.fetch_add(1, std::memory_order_relaxed);
+    }
   }
   if (evicted > 0) notify();
   return evicted;

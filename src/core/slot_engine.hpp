@@ -19,6 +19,7 @@ namespace shmslot::core {
 // What the creator writes into a fresh extended segment.
 struct FormatOptions {
   std::uint32_t flags = 0;  // kFlag*
+  std::uint32_t lease_ms = 250;
   TypeHash type_hash{};
   std::uint32_t owner_pid = 0;
   std::uint64_t owner_start_time = 0;
@@ -45,6 +46,19 @@ class SlotEngine {
   tl::expected<void, SlotError> mark_read(SlotHandle h, std::uint32_t reader);
   tl::expected<void, SlotError> disconnect(std::uint32_t reader);
   tl::expected<std::size_t, SlotError> evict_stale(std::chrono::nanoseconds max_age, ReaderMask active);
+
+  // The reader registry and reaping (registry.cpp, docs/recovery.md).
+  tl::expected<std::uint32_t, SlotError> register_reader(std::optional<std::uint32_t> index);
+  tl::expected<void, SlotError> unregister_reader(std::uint32_t index);
+  ReaderMask registered_readers() const;
+  tl::expected<ReaderStats, SlotError> reader_stats(std::uint32_t index) const;
+  // Disconnects dead registered readers and frees loans of dead writers; returns how many.
+  std::size_t reap();
+  std::chrono::milliseconds lease() const;
+  bool owner_alive() const;
+  ~SlotEngine();
+  SlotEngine(const SlotEngine&) = delete;
+  SlotEngine& operator=(const SlotEngine&) = delete;
 
   SegmentSnapshot snapshot() const;
 
@@ -82,6 +96,11 @@ class SlotEngine {
   tl::expected<SlotHeader, SlotError> legacy_copy_out(SlotHandle h, const CopyDest& dest) const;
   tl::expected<std::uint32_t, SlotError> commit_impl(SlotHandle h, std::size_t len, const std::byte* src);
   void publish_in_order(std::uint64_t seq, std::uint32_t slot);
+  tl::expected<SlotHandle, SlotError> reserve_impl(ReaderMask active, bool reaped_already);
+  // Every reader in `active` has read the sample (its bit is in `read_by`) or moved past `seq`.
+  bool all_done(ReaderMask read_by, ReaderMask active, std::uint64_t seq) const;
+  // The COMMITTED slot holding sequence number `seq`, by a scan.
+  std::optional<SlotHandle> find_committed(std::uint64_t seq) const;
   std::optional<SlotHandle> resync_lapped(std::uint32_t reader, std::uint64_t from);
   std::optional<SlotHandle> legacy_next_unread(std::uint32_t reader) const;
   // ZeroDDS segments: true once the newest commit a ZeroDDS writer started has written its header
@@ -90,6 +109,15 @@ class SlotEngine {
   static constexpr int kLegacyScanAttempts = 64;
   static constexpr std::chrono::milliseconds kLegacyLandingWait{50};
   void notify();
+  // Records an index used without registering (the ZeroDDS way) once per engine; see recovery.md.
+  void note_reader(std::uint32_t reader);
+  bool claim_entry(std::uint32_t reader, bool reset_cursor);
+  void release_entry(std::uint32_t reader, std::uint64_t owner);
+  // A reader whose cursor is past `seq` has read or passed that sample.
+  bool cursor_past(std::uint32_t reader, std::uint64_t seq) const;
+  std::size_t maybe_reap();
+  // Passing a sequence number a dead writer took but never published (recovery.md).
+  bool gap_expired(std::uint32_t reader, std::uint64_t s);
 
   std::byte* base_;
   Geometry geo_;
@@ -98,6 +126,10 @@ class SlotEngine {
   ExtControl* ctl_ = nullptr;
   SlotExt* slot_ext_ = nullptr;
   RingEntry* ring_ = nullptr;
+  std::atomic<std::uint32_t> claimed_{0};  // entries this engine registered (released on destruction)
+  std::atomic<std::uint32_t> noted_{0};    // indices this engine has used or registered
+  std::uint64_t gap_since_[kMaxReaders] = {};  // per reader: when it started waiting on a gap (0: not)
+  std::uint64_t gap_seq_[kMaxReaders] = {};
 };
 
 }  // namespace shmslot::core

@@ -1,10 +1,12 @@
 #include "platform/process.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -41,6 +43,31 @@ std::optional<std::uint64_t> process_start_time(pid_t pid) {
   }
   return std::strtoull(p, nullptr, 10);
 }
+
+namespace {
+struct SelfIdentity {
+  std::atomic<pid_t> pid{0};
+  std::atomic<std::uint64_t> start{0};
+  SelfIdentity() {
+    refresh();
+    // A forked child must not keep its parent's identity: loans it takes carry its own pid.
+    ::pthread_atfork(nullptr, nullptr, [] { self().refresh(); });
+  }
+  void refresh() {
+    const pid_t p = ::getpid();
+    pid.store(p, std::memory_order_relaxed);
+    start.store(process_start_time(p).value_or(0), std::memory_order_relaxed);
+  }
+  static SelfIdentity& self() {
+    static SelfIdentity identity;
+    return identity;
+  }
+};
+}  // namespace
+
+pid_t current_pid() { return SelfIdentity::self().pid.load(std::memory_order_relaxed); }
+
+std::uint64_t current_start_time() { return SelfIdentity::self().start.load(std::memory_order_relaxed); }
 
 bool process_alive(pid_t pid, std::uint64_t start_time) {
   if (pid <= 0) return false;

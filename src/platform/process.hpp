@@ -12,6 +12,12 @@ namespace shmslot::platform {
 // process does not exist.
 std::optional<std::uint64_t> process_start_time(pid_t pid);
 
+// This process's pid, cached (getpid is a system call) and refreshed in a forked child.
+pid_t current_pid();
+
+// This process's start time, cached like current_pid.
+std::uint64_t current_start_time();
+
 // True when a process with this pid and start time is running (a start time of 0 matches any).
 bool process_alive(pid_t pid, std::uint64_t start_time);
 

@@ -191,11 +191,11 @@ TYPED_TEST(ReserveCommit, ZeroLengthSamplesAreDelivered) {
 TYPED_TEST(ReserveCommit, EvictStaleFreesSlotHeldByHungReader) {
   this->make(1, 64);
   this->publish(bytes_of({1}), 0b1);
-  auto kept = dynamic_cast<detail::EngineBackend&>(this->writer()).evict_stale(std::chrono::hours(1), 0b1);
+  auto kept = this->writer().evict_stale(std::chrono::hours(1), 0b1);
   ASSERT_TRUE(kept);
   EXPECT_EQ(*kept, 0U);
   EXPECT_FALSE(this->writer().reserve_slot(0b1));
-  auto evicted = dynamic_cast<detail::EngineBackend&>(this->writer()).evict_stale(std::chrono::nanoseconds(0), 0b1);
+  auto evicted = this->writer().evict_stale(std::chrono::nanoseconds(0), 0b1);
   ASSERT_TRUE(evicted);
   EXPECT_EQ(*evicted, 1U);
   EXPECT_TRUE(this->writer().reserve_slot(0b1));
@@ -207,7 +207,7 @@ TYPED_TEST(ReserveCommit, EvictStaleLeavesReadSlotsUntouched) {
   auto h = this->reader().next_unread_slot(0);
   ASSERT_TRUE(h && *h);
   ASSERT_TRUE(this->reader().mark_read(**h, 0));
-  auto evicted = dynamic_cast<detail::EngineBackend&>(this->writer()).evict_stale(std::chrono::nanoseconds(0), 0b1);
+  auto evicted = this->writer().evict_stale(std::chrono::nanoseconds(0), 0b1);
   ASSERT_TRUE(evicted);
   EXPECT_EQ(*evicted, 0U);
 }

@@ -33,12 +33,16 @@ class EngineBackend : public SlotBackend {
   std::size_t slot_total_size() const override;
   std::size_t slot_capacity() const override;
   std::optional<TypeHash> type_hash() const override;
+  tl::expected<std::uint32_t, SlotError> register_reader(std::optional<std::uint32_t> index = std::nullopt) override;
+  tl::expected<void, SlotError> unregister_reader(std::uint32_t index) override;
+  ReaderMask registered_readers() const override;
+  tl::expected<ReaderStats, SlotError> reader_stats(std::uint32_t index) const override;
+  std::size_t reap() override;
+  std::chrono::milliseconds lease() const override;
   std::uint64_t notify_generation() const override;
   bool wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const override;
 
-  /// Force-frees committed samples older than `max_age` that some reader in `active` has not read
-  /// (ORs `active` into their reader masks; pinned slots are skipped). Returns how many.
-  tl::expected<std::size_t, SlotError> evict_stale(std::chrono::nanoseconds max_age, ReaderMask active);
+  tl::expected<std::size_t, SlotError> evict_stale(std::chrono::nanoseconds max_age, ReaderMask active) override;
 
   /// A point-in-time view of every header field, slot and reader cursor, for tools.
   SegmentSnapshot snapshot() const;

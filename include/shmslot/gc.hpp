@@ -1,0 +1,53 @@
+// Garbage collection of what dead owners left behind: shmslot segments in /dev/shm whose recorded
+// owner is gone, and flink files that name no segment any more. `shmslot gc` is a thin layer over
+// collect_garbage().
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "shmslot/posix_slot_allocator.hpp"
+
+namespace shmslot {
+
+/// Options of collect_garbage.
+struct GcOptions {
+  bool dry_run = false;   ///< find and list, remove nothing
+  std::string flink_dir;  ///< the flink files to check; empty: default_flink_dir()
+  /// Consider only the segments that a flink file in `flink_dir` names, instead of every shmslot
+  /// segment in /dev/shm (for tests, and for cleaning one application's directory only).
+  bool only_named = false;
+};
+
+/// What a leftover is.
+enum class GcKind : std::uint8_t {
+  Segment,  ///< a shm object in /dev/shm
+  Flink,    ///< a flink file
+};
+
+/// Name of the enumerator, e.g. "Segment".
+const char* to_string(GcKind kind);
+
+/// One leftover collect_garbage found.
+struct GcEntry {
+  GcKind kind = GcKind::Segment;
+  std::string path;      ///< "/dev/shm/shmem_..." for a segment, the file's path for a flink file
+  std::string reason;    ///< why it is garbage, e.g. "shmslot segment of dead owner pid 4242"
+  bool removed = false;  ///< false in a dry run, or when the removal failed (`error` says why)
+  std::string error;     ///< why the removal failed; empty otherwise
+};
+
+/// Finds, and unless `dry_run` removes, (a) shm objects named /shmem_* that carry the shmslot
+/// extension and whose recorded owner (pid and start time) is dead, and (b) flink files in the
+/// flink directory whose segment does not exist or was collected in (a). Never touches an object
+/// without the shmslot flag (ZeroDDS uses the same names), one whose owner is alive (by its record,
+/// or because a flink file naming it is still locked), anything owned by another uid, or a file that
+/// does not hold a valid segment name. Segments come first in the result, then flink files.
+/// Fails (Shm) only when /dev/shm or the flink directory cannot be listed; a missing flink
+/// directory is empty.
+tl::expected<std::vector<GcEntry>, PosixSlotError> collect_garbage(const GcOptions& options = {});
+
+}  // namespace shmslot

@@ -1,0 +1,219 @@
+// collect_garbage: finds segments of dead owners and flink files that name nothing, and removes them.
+// Reads a candidate's header and extension with the same validation attach uses, through a
+// read-only mapping, so a probe never writes to a segment it does not end up removing.
+#include "shmslot/gc.hpp"
+
+#include <dirent.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "core/layout.hpp"
+#include "core/segment_validate.hpp"
+#include "platform/flink_file.hpp"
+#include "platform/process.hpp"
+#include "platform/shm.hpp"
+
+namespace shmslot {
+
+namespace {
+
+constexpr const char* kShmDir = "/dev/shm";
+constexpr const char* kSegmentPrefix = "shmem_";
+
+tl::unexpected<PosixSlotError> shm_error(int err, std::string what) {
+  return tl::unexpected(PosixSlotError{PosixErrorCode::Shm, err, std::move(what), {}});
+}
+
+// What a probe of one shm object found.
+enum class Verdict {
+  Missing,   // no such object
+  NotOurs,   // not a shmslot segment, another uid's, unreadable: never touched
+  Alive,     // a shmslot segment whose recorded owner runs
+  Dead,      // a shmslot segment whose recorded owner is gone
+};
+
+struct Probe {
+  Verdict verdict = Verdict::NotOurs;
+  std::uint32_t owner_pid = 0;
+};
+
+// A read-only view of an object's first bytes; unmaps once.
+class ReadOnlyMap {
+ public:
+  ReadOnlyMap(int fd, std::size_t size) : size_(size) {
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    if (p != MAP_FAILED) base_ = static_cast<const std::byte*>(p);
+  }
+  ~ReadOnlyMap() {
+    if (base_ != nullptr) ::munmap(const_cast<std::byte*>(base_), size_);
+  }
+  ReadOnlyMap(const ReadOnlyMap&) = delete;
+  ReadOnlyMap& operator=(const ReadOnlyMap&) = delete;
+  const std::byte* data() const { return base_; }
+
+ private:
+  const std::byte* base_ = nullptr;
+  std::size_t size_;
+};
+
+// Whether `name` is a shmslot segment of this uid, and whether its recorded owner is alive.
+Probe probe_segment(const std::string& name, uid_t me) {
+  auto fd = platform::shm_open_existing(name, /*read_only=*/true);
+  if (!fd) return Probe{fd.error().err == ENOENT ? Verdict::Missing : Verdict::NotOurs, 0};
+  auto info = platform::stat_fd(fd->get(), name);
+  if (!info || !info->regular || info->uid != me || info->size < core::kSegmentHeaderSize) return Probe{};
+  const auto size = static_cast<std::size_t>(info->size);
+  const ReadOnlyMap map(fd->get(), size);
+  if (map.data() == nullptr) return Probe{};
+  auto geometry = core::validate_segment(map.data(), info->size);
+  // Not extended: a ZeroDDS segment (or one still being formatted: the extension magic is stored
+  // last), whose owner cannot be checked.
+  if (!geometry || !geometry->extended) return Probe{};
+  // Line 0 of the extension is written once, before the segment is published.
+  const auto* ctl = reinterpret_cast<const core::ExtControl*>(map.data() + geometry->ext_offset);
+  const std::uint32_t pid = ctl->owner_pid;
+  const bool alive = platform::process_alive(static_cast<pid_t>(pid), ctl->owner_start_time);
+  return Probe{alive ? Verdict::Alive : Verdict::Dead, pid};
+}
+
+// A flink file of this uid in the directory, with a valid segment name.
+struct FlinkFile {
+  std::string path;
+  std::string name;  // "/shmem_..."
+};
+
+// The entries of `dir` (names only, without "." and ".."); ENOENT is an empty directory.
+tl::expected<std::vector<std::string>, PosixSlotError> list_dir(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return std::vector<std::string>{};
+    return shm_error(errno, "opendir " + dir);
+  }
+  std::vector<std::string> names;
+  errno = 0;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string n = e->d_name;
+    if (n != "." && n != "..") names.push_back(n);
+  }
+  const int err = errno;
+  ::closedir(d);
+  if (err != 0) return shm_error(err, "readdir " + dir);
+  return names;
+}
+
+// Flink files in `dir` that this uid owns and that hold a valid segment name. Anything else (a
+// symlink, another user's file, an empty or malformed file) is not a candidate.
+tl::expected<std::vector<FlinkFile>, PosixSlotError> scan_flinks(const std::string& dir, uid_t me) {
+  auto names = list_dir(dir);
+  if (!names) return tl::unexpected(names.error());
+  std::vector<FlinkFile> out;
+  for (const auto& n : *names) {
+    const std::string path = dir + "/" + n;
+    auto flink = platform::read_flink(path);
+    if (!flink) continue;
+    auto info = platform::stat_fd(flink->fd.get(), path);
+    if (!info || info->uid != me) continue;
+    out.push_back(FlinkFile{path, flink->name});
+  }
+  return out;
+}
+
+// True when some process holds the flink file's lock: a live shmslot owner, whatever its pid says
+// (a pid from another pid namespace, say). Takes the lock for an instant if it is free.
+bool flink_locked(const std::string& path, const std::string& expected_name) {
+  auto flink = platform::read_flink(path);
+  if (!flink || flink->name != expected_name) return false;
+  auto locked = platform::try_lock_exclusive(flink->fd.get(), path);
+  return locked && !*locked;
+}
+
+// True while `path` still names the file open as `fd`.
+bool same_file(const std::string& path, int fd) {
+  struct stat by_path {};
+  struct stat by_fd {};
+  if (::lstat(path.c_str(), &by_path) != 0 || ::fstat(fd, &by_fd) != 0) return false;
+  return by_path.st_dev == by_fd.st_dev && by_path.st_ino == by_fd.st_ino;
+}
+
+}  // namespace
+
+const char* to_string(GcKind kind) {
+  switch (kind) {
+    case GcKind::Segment: return "Segment";
+    case GcKind::Flink: return "Flink";
+  }
+  return "unknown";
+}
+
+tl::expected<std::vector<GcEntry>, PosixSlotError> collect_garbage(const GcOptions& options) {
+  const uid_t me = ::geteuid();
+  const std::string dir = options.flink_dir.empty() ? default_flink_dir() : options.flink_dir;
+  auto flinks = scan_flinks(dir, me);
+  if (!flinks) return tl::unexpected(flinks.error());
+
+  // (a) Candidate segments: every /dev/shm/shmem_*, or only those the directory's flinks name.
+  std::set<std::string> candidates;
+  if (options.only_named) {
+    for (const auto& f : *flinks) candidates.insert(f.name);
+  } else {
+    auto names = list_dir(kShmDir);
+    if (!names) return tl::unexpected(names.error());
+    for (const auto& n : *names) {
+      const std::string name = "/" + n;
+      if (n.rfind(kSegmentPrefix, 0) == 0 && platform::valid_segment_name(name)) candidates.insert(name);
+    }
+  }
+
+  std::vector<GcEntry> out;
+  std::map<std::string, std::uint32_t> collected;  // segment name -> its dead owner's pid
+  for (const auto& name : candidates) {
+    const Probe probe = probe_segment(name, me);
+    if (probe.verdict != Verdict::Dead) continue;
+    bool locked = false;
+    for (const auto& f : *flinks) locked = locked || (f.name == name && flink_locked(f.path, name));
+    if (locked) continue;
+    GcEntry e{GcKind::Segment, std::string(kShmDir) + name,
+              "shmslot segment of dead owner pid " + std::to_string(probe.owner_pid), false, {}};
+    if (!options.dry_run) {
+      auto removed = platform::shm_remove(name);
+      e.removed = removed.has_value();
+      if (!removed) e.error = "shm_unlink: " + std::string(std::strerror(removed.error().err));
+    }
+    collected.emplace(name, probe.owner_pid);
+    out.push_back(std::move(e));
+  }
+
+  // (b) Flink files whose segment is gone, or was collected above.
+  for (const auto& f : *flinks) {
+    std::string reason;
+    if (auto it = collected.find(f.name); it != collected.end()) {
+      reason = "names " + f.name + ", the segment of dead owner pid " + std::to_string(it->second);
+    } else if (probe_segment(f.name, me).verdict == Verdict::Missing) {
+      reason = "dangling: names " + f.name + ", which does not exist";
+    } else {
+      continue;
+    }
+    // Hold the file's lock while removing it: a live owner's file is never removed, and a file that
+    // was replaced since the scan is not this one.
+    auto flink = platform::read_flink(f.path);
+    if (!flink || flink->name != f.name) continue;
+    auto locked = platform::try_lock_exclusive(flink->fd.get(), f.path);
+    if (!locked || !*locked) continue;
+    GcEntry e{GcKind::Flink, f.path, std::move(reason), false, {}};
+    if (!options.dry_run && same_file(f.path, flink->fd.get())) {
+      e.removed = ::unlink(f.path.c_str()) == 0;
+      if (!e.removed) e.error = "unlink: " + std::string(std::strerror(errno));
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace shmslot
