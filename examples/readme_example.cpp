@@ -1,27 +1,29 @@
-// The README's example: publish one sample and read it back through a second attachment.
+// The README's example: a typed sample published into a segment and read back through a second
+// attachment (normally another process).
 #include <cstdio>
-#include <span>
-#include <string_view>
 
 #include <shmslot/shmslot.hpp>
 
+struct Pose {
+  double x, y, z;
+  static constexpr shmslot::TypeHash kTypeHash = shmslot::layout_type_hash("Pose{x:f64,y:f64,z:f64}");
+};
+
 int main() {
   using namespace shmslot;
-  // The creator owns the segment: its destructor removes the flink file and the shm object.
-  auto owner = PosixSlotAllocator::create("readme-example", /*slot_count=*/8, /*slot_capacity=*/256);
+  CreateOptions options;
+  options.type_hash = Pose::kTypeHash;  // a reader of another type is refused
+  auto owner = PosixSlotAllocator::create("readme-example", /*slot_count=*/8, sizeof(Pose), options);
   auto consumer = PosixSlotAllocator::attach("readme-example");  // normally in another process
   if (!owner || !consumer) {
     std::fprintf(stderr, "%s\n", (owner ? consumer.error() : owner.error()).message().c_str());
     return 1;
   }
+  auto reader = FlatReader<Pose>::registered(*consumer);  // claims a free reader index
+  FlatWriter<Pose> writer(*owner);                        // waits for every registered reader
+  if (!reader || !writer.write(Pose{1.0, 2.0, 3.0})) return 1;
 
-  constexpr std::string_view kText = "hello over shared memory";
-  const SlotHandle loan = owner->reserve_slot(/*active_readers_mask=*/0b1).value();  // reader 0 must read it
-  owner->commit_slot(loan, std::as_bytes(std::span(kText))).value();
-
-  const SlotHandle slot = consumer->next_unread_slot(/*reader_index=*/0).value().value();
-  const SlotRead sample = consumer->read_slot(slot).value();
-  if (!consumer->mark_read(slot, 0)) return 1;  // now the writer may reuse the slot
-  std::printf("sample %u, %u bytes: %.*s\n", sample.header.sequence_number, sample.header.sample_size,
-              static_cast<int>(sample.bytes.size()), reinterpret_cast<const char*>(sample.bytes.data()));
+  auto pose = reader->take();  // every sample, in order; read() keeps only the newest
+  if (!pose || !*pose) return 1;
+  std::printf("pose %.1f %.1f %.1f\n", (*pose)->x, (*pose)->y, (*pose)->z);
 }

@@ -56,10 +56,15 @@ TEST(Layout, HeaderBytesAreZeroDdsV3PlusTheFlag) {
   EXPECT_EQ(static_cast<int>(p[ext + 31]), 16);
   EXPECT_EQ(u32_at(p, ext + 32), 4242U);
   EXPECT_EQ(u64_at(p, ext + 40), 99U);
+  EXPECT_EQ(u32_at(p, ext + 48), 0U);    // registered readers
+  EXPECT_EQ(u32_at(p, ext + 52), 250U);  // lease in ms (the default)
+  EXPECT_EQ(u64_at(p, ext + 56), 0U);    // last reap
   EXPECT_EQ(u64_at(p, ext + 64), 0U);   // next_seq
   EXPECT_EQ(u64_at(p, ext + 72), 0U);   // reserve_cursor
   EXPECT_EQ(u32_at(p, ext + 128), 0U);  // waiters
   EXPECT_EQ(u64_at(p, ext + 192), 0U);  // reader 0 cursor
+  EXPECT_EQ(u64_at(p, ext + 192 + 8), 0U);   // reader 0 owner: free
+  EXPECT_EQ(u64_at(p, ext + 192 + 24), 0U);  // reader 0 evictions
   EXPECT_EQ(g.slot_ext_offset, ext + 192 + 32 * 64);
   EXPECT_EQ(g.ring_offset, g.slot_ext_offset + 4 * 32);
   // Ring entry k holds sequence k - n (mod 2^40) for slot 0.
@@ -90,6 +95,7 @@ TEST(Layout, CommittedSlotBytes) {
   EXPECT_EQ(u32_at(mem->data(), 0x0C), 1U);  // next_sn mirror
   EXPECT_EQ(u32_at(mem->data(), 0x10), 1U);  // gen advanced once
   const std::uint64_t word = u64_at(mem->data(), g.slot_ext_offset);
+  EXPECT_EQ(slot_word::hold(word), 0U);  // the loaner's pid is gone once committed
   EXPECT_EQ(slot_word::phase(word), slot_word::Phase::kCommitted);
   EXPECT_EQ(slot_word::generation(word), 1U);
   EXPECT_EQ(u64_at(mem->data(), g.slot_ext_offset + 8), 0U);  // 64-bit sequence
