@@ -32,6 +32,7 @@ struct SlotSnapshot {
   std::uint32_t sample_size = 0;
   ReaderMask reader_mask = 0;  ///< readers that have read it
   ReaderMask pinned_by = 0;    ///< readers holding a zero-copy read (shmslot segments only)
+  std::uint32_t loaner_pid = 0;  ///< the writer process holding a Writing slot (shmslot segments only)
   std::optional<std::chrono::nanoseconds> age;  ///< since commit (shmslot segments only)
 };
 

@@ -3,15 +3,15 @@
 // read-only mapping, so a probe never writes to a segment it does not end up removing.
 #include "shmslot/gc.hpp"
 
-#include <dirent.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+#include <filesystem>
 #include <map>
 #include <set>
+#include <system_error>
 #include <utility>
 
 #include "core/layout.hpp"
@@ -33,10 +33,10 @@ tl::unexpected<PosixSlotError> shm_error(int err, std::string what) {
 
 // What a probe of one shm object found.
 enum class Verdict {
-  Missing,   // no such object
-  NotOurs,   // not a shmslot segment, another uid's, unreadable: never touched
-  Alive,     // a shmslot segment whose recorded owner runs
-  Dead,      // a shmslot segment whose recorded owner is gone
+  Missing,  // no such object
+  NotOurs,  // not a shmslot segment, another uid's, unreadable: never touched
+  Alive,    // a shmslot segment whose recorded owner runs
+  Dead,     // a shmslot segment whose recorded owner is gone
 };
 
 struct Probe {
@@ -89,22 +89,16 @@ struct FlinkFile {
   std::string name;  // "/shmem_..."
 };
 
-// The entries of `dir` (names only, without "." and ".."); ENOENT is an empty directory.
+// The entries of `dir` (names only); ENOENT is an empty directory.
 tl::expected<std::vector<std::string>, PosixSlotError> list_dir(const std::string& dir) {
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT) return std::vector<std::string>{};
-    return shm_error(errno, "opendir " + dir);
-  }
   std::vector<std::string> names;
-  errno = 0;
-  while (const dirent* e = ::readdir(d)) {
-    const std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(n);
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec == std::errc::no_such_file_or_directory) return names;
+  for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    names.push_back(it->path().filename().string());
   }
-  const int err = errno;
-  ::closedir(d);
-  if (err != 0) return shm_error(err, "readdir " + dir);
+  if (ec) return shm_error(ec.value(), "list " + dir);
   return names;
 }
 
@@ -115,7 +109,9 @@ tl::expected<std::vector<FlinkFile>, PosixSlotError> scan_flinks(const std::stri
   if (!names) return tl::unexpected(names.error());
   std::vector<FlinkFile> out;
   for (const auto& n : *names) {
-    const std::string path = dir + "/" + n;
+    std::string path = dir;
+    path += '/';
+    path += n;
     auto flink = platform::read_flink(path);
     if (!flink) continue;
     auto info = platform::stat_fd(flink->fd.get(), path);
@@ -179,12 +175,15 @@ tl::expected<std::vector<GcEntry>, PosixSlotError> collect_garbage(const GcOptio
     bool locked = false;
     for (const auto& f : *flinks) locked = locked || (f.name == name && flink_locked(f.path, name));
     if (locked) continue;
-    GcEntry e{GcKind::Segment, std::string(kShmDir) + name,
-              "shmslot segment of dead owner pid " + std::to_string(probe.owner_pid), false, {}};
+    GcEntry e{GcKind::Segment,
+              std::string(kShmDir) + name,
+              "shmslot segment of dead owner pid " + std::to_string(probe.owner_pid),
+              false,
+              {}};
     if (!options.dry_run) {
       auto removed = platform::shm_remove(name);
       e.removed = removed.has_value();
-      if (!removed) e.error = "shm_unlink: " + std::string(std::strerror(removed.error().err));
+      if (!removed) e.error = "shm_unlink: " + std::generic_category().message(removed.error().err);
     }
     collected.emplace(name, probe.owner_pid);
     out.push_back(std::move(e));
@@ -209,7 +208,7 @@ tl::expected<std::vector<GcEntry>, PosixSlotError> collect_garbage(const GcOptio
     GcEntry e{GcKind::Flink, f.path, std::move(reason), false, {}};
     if (!options.dry_run && same_file(f.path, flink->fd.get())) {
       e.removed = ::unlink(f.path.c_str()) == 0;
-      if (!e.removed) e.error = "unlink: " + std::string(std::strerror(errno));
+      if (!e.removed) e.error = "unlink: " + std::generic_category().message(errno);
     }
     out.push_back(std::move(e));
   }

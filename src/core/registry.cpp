@@ -14,11 +14,12 @@ tl::unexpected<SlotError> fail(SlotErrorCode code) { return tl::unexpected(SlotE
 }  // namespace
 
 SlotEngine::~SlotEngine() {
-  // Entries this engine registered (explicitly, or by using an index) are released, so a reader
-  // that leaves normally never blocks a writer and its index is free again.
+  // Entries this engine registered (explicitly, or by using an index) are freed, so the index can
+  // be claimed again and a writer using registered_readers() stops waiting for it. The cursor and
+  // the reader bits stay: a process that uses the same index again resumes where this one stopped.
   for (std::uint32_t mine = claimed_.load(std::memory_order_relaxed); mine != 0; mine &= mine - 1) {
     const auto r = static_cast<std::uint32_t>(__builtin_ctz(mine));
-    release_entry(r, static_cast<std::uint64_t>(platform::current_pid()));
+    release_entry(r, static_cast<std::uint64_t>(platform::current_pid()), false);
   }
 }
 
@@ -56,11 +57,12 @@ bool SlotEngine::claim_entry(std::uint32_t reader, bool reset_cursor) {
   return true;
 }
 
-void SlotEngine::release_entry(std::uint32_t reader, std::uint64_t owner) {
+void SlotEngine::release_entry(std::uint32_t reader, std::uint64_t owner, bool dead) {
   ReaderEntry& entry = ctl_->readers[reader];
   if (entry.owner.load(std::memory_order_acquire) != owner) return;
-  // Disconnect first: its unread samples stop blocking before the index can be claimed again.
-  (void)disconnect(reader);
+  // A dead reader is disconnected first: its pins are dropped and its unread samples stop blocking
+  // (also writers with an explicit mask) before the index can be claimed again.
+  if (dead) (void)disconnect(reader);
   ctl_->registered.fetch_and(~(1U << reader), std::memory_order_release);
   // SYNC: release; pairs with the acquire of the next claimer's CAS.
   entry.owner.compare_exchange_strong(owner, 0, std::memory_order_release, std::memory_order_relaxed);
@@ -94,7 +96,7 @@ tl::expected<std::uint32_t, SlotError> SlotEngine::register_reader(std::optional
         if (platform::process_alive(static_cast<pid_t>(owner), entry.owner_start.load(std::memory_order_relaxed))) {
           return fail(SlotErrorCode::ReaderIndexInUse);
         }
-        release_entry(r, owner);  // its owner died: free it first
+        release_entry(r, owner, true);  // its owner died: free it first
       }
       if (claim_entry(r, true)) return r;
     }
@@ -114,7 +116,7 @@ tl::expected<void, SlotError> SlotEngine::unregister_reader(std::uint32_t index)
   if (index >= kMaxReaders) return fail(SlotErrorCode::ReaderIndexOutOfRange);
   const auto me = static_cast<std::uint64_t>(platform::current_pid());
   if (ctl_->readers[index].owner.load(std::memory_order_acquire) != me) return fail(SlotErrorCode::ReaderIndexInUse);
-  release_entry(index, me);
+  release_entry(index, me, false);
   noted_.fetch_and(~(1U << index), std::memory_order_relaxed);
   return {};
 }
@@ -148,7 +150,7 @@ std::size_t SlotEngine::reap() {
     if (platform::process_alive(static_cast<pid_t>(owner), entry.owner_start.load(std::memory_order_relaxed))) {
       continue;
     }
-    release_entry(r, owner);
+    release_entry(r, owner, true);
     ++reaped;
   }
   // 2. Loans of dead writers: the loaner's pid is in the WRITING word, so the CAS frees exactly

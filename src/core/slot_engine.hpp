@@ -112,7 +112,8 @@ class SlotEngine {
   // Records an index used without registering (the ZeroDDS way) once per engine; see recovery.md.
   void note_reader(std::uint32_t reader);
   bool claim_entry(std::uint32_t reader, bool reset_cursor);
-  void release_entry(std::uint32_t reader, std::uint64_t owner);
+  // Frees entry `reader` if `owner` still holds it; a dead owner's reader is disconnected first.
+  void release_entry(std::uint32_t reader, std::uint64_t owner, bool dead);
   // A reader whose cursor is past `seq` has read or passed that sample.
   bool cursor_past(std::uint32_t reader, std::uint64_t seq) const;
   std::size_t maybe_reap();

@@ -50,7 +50,12 @@ SegmentSnapshot SlotEngine::snapshot() const {
       const SlotExt& ext = ext_of(i);
       const std::uint64_t w = ext.word.load(std::memory_order_acquire);
       s.generation = sw::generation(w);
-      s.pinned_by = sw::hold(w);
+      // The word's low half is the pin mask while COMMITTED and the loaner's pid while WRITING.
+      if (sw::phase(w) == sw::Phase::kWriting) {
+        s.loaner_pid = sw::hold(w);
+      } else {
+        s.pinned_by = sw::hold(w);
+      }
       s.sequence = ext.seq.load(std::memory_order_relaxed);
       switch (sw::phase(w)) {
         case sw::Phase::kFree: s.state = SlotState::Empty; break;

@@ -52,7 +52,7 @@ tl::expected<OpenFlink, FlinkReadError> read_flink(const std::string& path) {
     return tl::unexpected(FlinkReadError{Kind::Malformed, {}, "is " + std::to_string(st.st_size) +
                                                                   " bytes, longer than any segment name"});
   }
-  char buf[NAME_MAX + 1];
+  char buf[NAME_MAX + 1] = {};
   std::size_t len = 0;
   for (;;) {
     const ssize_t n = ::read(fd.get(), buf + len, sizeof buf - len);

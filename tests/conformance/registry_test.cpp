@@ -63,8 +63,29 @@ TYPED_TEST(Registry, UnregisteringStopsBlockingTheWriter) {
   this->publish(bytes_of({5}), 1U << r);
   EXPECT_FALSE(this->writer().reserve_slot(1U << r));
   ASSERT_TRUE(this->reader().unregister_reader(r));
-  EXPECT_TRUE(this->writer().reserve_slot(1U << r));
   EXPECT_FALSE(this->reader().reader_stats(r)->registered);
+  // A writer following the registry stops waiting at once; one with an explicit mask still waits
+  // until told, as with ZeroDDS.
+  EXPECT_EQ(this->writer().reserve_slot(1U << r).error().code, SlotErrorCode::NoFreeSlot);
+  EXPECT_TRUE(this->writer().reserve_slot(this->writer().registered_readers()));
+}
+
+TYPED_TEST(Registry, AnExplicitIndexResumesWhereItsLastUserStopped) {
+  if constexpr (std::is_same_v<TypeParam, PosixAttachedKind>) {
+    this->make(4, 64);
+    for (int k = 0; k < 3; ++k) this->publish(bytes_of({k}), 0b100);
+    auto h = this->reader().next_unread_slot(2);
+    ASSERT_TRUE(h && *h);
+    ASSERT_TRUE(this->reader().mark_read(**h, 2));
+    this->reader_.reset();  // the reading process leaves
+    auto again = PosixSlotAllocator::attach(this->dir_.flink("seg"));
+    ASSERT_TRUE(again);
+    auto next = again->next_unread_slot(2);
+    ASSERT_TRUE(next && *next);
+    EXPECT_EQ(again->read_slot(**next)->bytes, bytes_of({1}));
+  } else {
+    GTEST_SKIP() << "needs a separate attachment";
+  }
 }
 
 TYPED_TEST(Registry, EvictionsAreCountedForTheReaderThatLostThem) {

@@ -1,0 +1,65 @@
+// shmslot gc [--dry-run] [--dir DIR] [--only-named]
+// Lists and removes what dead owners left behind (collect_garbage in shmslot/gc.hpp).
+#include <memory>
+#include <string>
+
+#include <fmt/core.h>
+#include <shmslot/gc.hpp>
+
+#include "command.hpp"
+#include "commands.hpp"
+#include "exit_codes.hpp"
+
+namespace shmslot::cli {
+
+namespace {
+
+constexpr const char* kCommand = "gc";
+
+struct Options {
+  bool dry_run = false;
+  std::string dir;
+  bool only_named = false;
+};
+
+const char* kind_name(GcKind kind) { return kind == GcKind::Segment ? "segment" : "flink"; }
+
+int run(const Options& o) {
+  GcOptions options;
+  options.dry_run = o.dry_run;
+  options.flink_dir = o.dir;
+  options.only_named = o.only_named;
+  auto entries = collect_garbage(options);
+  if (!entries) return fail(kCommand, entries.error());
+  int code = kExitOk;
+  for (const GcEntry& e : *entries) {
+    if (o.dry_run) {
+      fmt::print("would remove {} {}: {}\n", kind_name(e.kind), e.path, e.reason);
+    } else if (e.removed) {
+      fmt::print("removed {} {}: {}\n", kind_name(e.kind), e.path, e.reason);
+    } else {
+      code = fail(kCommand, kExitFailure,
+                  fmt::format("could not remove {} {} ({}): {}", kind_name(e.kind), e.path, e.reason, e.error));
+    }
+  }
+  if (entries->empty()) fmt::print("nothing to remove\n");
+  return code;
+}
+
+}  // namespace
+
+void register_gc(CLI::App& app) {
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd =
+      add_command(app, kCommand, "Remove what dead owners left behind",
+                  "Removes shmslot segments in /dev/shm whose owner process is gone, and flink files in the flink\n"
+                  "directory that name no segment (or one removed here). Never touches a ZeroDDS segment, a live\n"
+                  "owner's segment, another user's object, or a file that does not hold a segment name.");
+  cmd->add_flag("--dry-run", o->dry_run, "List what would be removed; remove nothing");
+  cmd->add_option("--dir", o->dir, "Flink directory to clean (default: $SHMSLOT_DIR, else /tmp/shmslot)");
+  cmd->add_flag("--only-named", o->only_named,
+                "Consider only the segments a flink file in the directory names, not all of /dev/shm");
+  set_action(*cmd, [o] { return run(*o); });
+}
+
+}  // namespace shmslot::cli

@@ -1,0 +1,230 @@
+// shmslot sub FLINK [--reader N] [--json|--hex|--count] [--verify] [--max N] [--timeout SEC]
+// Reads as reader N in sequence order (next_unread_slot, read_slot_into, mark_read), sleeping on
+// the change counter while there is nothing new, and prints each sample.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "command.hpp"
+#include "commands.hpp"
+#include "encoding.hpp"
+#include "exit_codes.hpp"
+#include "generated_payload.hpp"
+#include "segment_access.hpp"
+#include "stop_signal.hpp"
+
+namespace shmslot::cli {
+
+namespace {
+
+constexpr const char* kCommand = "sub";
+// How long one wait sleeps before looking at the stop flag, the timeout and the flink file.
+constexpr auto kWaitSlice = std::chrono::milliseconds(100);
+constexpr auto kPublishedCheckInterval = std::chrono::milliseconds(500);
+
+struct Options {
+  std::string flink;
+  std::uint32_t reader = 0;
+  bool json = false;
+  bool hex = false;
+  bool count = false;
+  bool verify = false;
+  std::uint64_t max = 0;
+  double timeout_s = 0;
+  std::string type_hash;
+};
+
+// Why the read loop ended.
+enum class End { Stopped, Max, Timeout, SegmentGone, OutputClosed, Error };
+
+struct Tally {
+  std::uint64_t received = 0;
+  std::uint64_t overwritten = 0;  // gone before the copy completed (the writer reused the slot)
+  StreamVerifier verifier;
+};
+
+void print_sample(const Options& o, const SlotHeader& header, std::span<const std::byte> data) {
+  if (o.json) {
+    const nlohmann::ordered_json j{
+        {"seq", header.sequence_number}, {"size", header.sample_size}, {"data", base64_encode(data)}};
+    fmt::print("{}\n", j.dump());
+  } else if (o.hex) {
+    fmt::print("{}\n", hex_encode(data));
+  } else {
+    fmt::print("{}\n", escape_text(data));
+  }
+}
+
+End read_loop(const Options& o, PosixSlotAllocator& segment, Tally& tally, std::string& gone, int& exit_code) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<std::byte> buffer(segment.slot_capacity());
+  const bool per_sample = o.json || o.hex || (!o.count && !o.verify);
+  const auto timeout = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.timeout_s));
+  auto last_sample = Clock::now();
+  auto last_check = last_sample;
+  for (;;) {
+    if (stop_requested()) return End::Stopped;
+    if (o.max != 0 && tally.received >= o.max) return End::Max;
+    // The counter is read before looking: a commit after this point wakes the wait below.
+    const std::uint64_t gen = segment.notify_generation();
+    auto next = segment.next_unread_slot(o.reader);
+    if (!next) {
+      exit_code = fail(kCommand, kExitFailure, "next_unread_slot: " + next.error().message());
+      return End::Error;
+    }
+    if (*next) {
+      const SlotHandle handle = **next;
+      auto header = segment.read_slot_into(handle, buffer);
+      if (!header) {
+        if (header.error().code == SlotErrorCode::Overwritten) {
+          ++tally.overwritten;  // gone; next_unread_slot moves on
+          continue;
+        }
+        exit_code = fail(kCommand, kExitFailure, "read_slot_into: " + header.error().message());
+        return End::Error;
+      }
+      if (auto marked = segment.mark_read(handle, o.reader);
+          !marked && marked.error().code != SlotErrorCode::Overwritten) {
+        exit_code = fail(kCommand, kExitFailure, "mark_read: " + marked.error().message());
+        return End::Error;
+      }
+      ++tally.received;
+      last_sample = Clock::now();
+      const auto data =
+          std::span<const std::byte>(buffer).first(std::min<std::size_t>(header->sample_size, buffer.size()));
+      if (o.verify) tally.verifier.add(data);
+      if (per_sample) print_sample(o, *header, data);
+      continue;
+    }
+    // Nothing new: hand over what was printed, then sleep.
+    if (std::fflush(stdout) != 0) return End::OutputClosed;
+    auto slice = Clock::duration(kWaitSlice);
+    if (o.timeout_s > 0) {
+      const auto left = last_sample + timeout - Clock::now();
+      if (left <= Clock::duration::zero()) return End::Timeout;
+      slice = std::min(slice, left);
+    }
+    segment.wait_for_change(gen, slice);
+    const auto now = Clock::now();
+    if (now - last_check >= kPublishedCheckInterval) {
+      last_check = now;
+      if (auto why = segment_gone(segment)) {
+        // Nothing more will come; one last look for a commit that landed since.
+        if (auto last = segment.next_unread_slot(o.reader); last && *last) continue;
+        gone = *why;
+        return End::SegmentGone;
+      }
+    }
+  }
+}
+
+void print_summary(const Options& o, const Tally& t) {
+  if (o.count) fmt::print("{}\n", t.received);
+  if (!o.verify) return;
+  const StreamVerifier& v = t.verifier;
+  if (o.json) {
+    const nlohmann::ordered_json j{{"verify",
+                                    {{"received", v.received()},
+                                     {"lost", v.lost()},
+                                     {"duplicate", v.duplicate()},
+                                     {"corrupt", v.corrupt()},
+                                     {"overwritten", t.overwritten}}}};
+    fmt::print("{}\n", j.dump());
+  } else {
+    fmt::print("verify: received={} lost={} duplicate={} corrupt={} overwritten={}\n", v.received(), v.lost(),
+               v.duplicate(), v.corrupt(), t.overwritten);
+  }
+}
+
+// Makes sure the reader index is this process's before reading with it. A free index is recorded
+// by the library on first use (next_unread_slot), keeping its cursor: the samples already in the
+// segment are read. An index a live process holds is refused: two processes reading as one index
+// would each miss what the other marked. An index a dead process left is freed and taken over
+// (register_reader), since otherwise the next reap would disconnect it under us; it then reads from
+// the newest sample on. ZeroDDS segments have no registry: nothing to check.
+int claim_reader_index(const Options& o, PosixSlotAllocator& segment) {
+  const auto me = static_cast<std::uint32_t>(::getpid());
+  auto stats = segment.reader_stats(o.reader);
+  if (!stats || stats->owner_pid == me) return kExitOk;
+  auto in_use = [&](std::uint32_t pid) {
+    return fail(kCommand, kExitInUse,
+                fmt::format("reader index {} is in use by pid {}; pick another with --reader", o.reader, pid));
+  };
+  if (stats->owner_pid == 0) {
+    (void)segment.next_unread_slot(o.reader);  // records the index for this process if still free
+    stats = segment.reader_stats(o.reader);
+    if (stats && stats->owner_pid != me && stats->owner_pid != 0) return in_use(stats->owner_pid);
+    return kExitOk;
+  }
+  auto claimed = segment.register_reader(o.reader);
+  if (claimed) return kExitOk;
+  if (claimed.error().code == SlotErrorCode::ReaderIndexInUse) return in_use(stats->owner_pid);
+  return fail(kCommand, kExitFailure, "register_reader: " + claimed.error().message());
+}
+
+int run(const Options& o) {
+  auto segment = attach_segment(kCommand, o.flink, o.type_hash);
+  if (!segment) return segment.error();
+  install_stop_handlers();
+  if (int code = claim_reader_index(o, *segment); code != kExitOk) return code;
+  Tally tally;
+  std::string gone;
+  int exit_code = kExitOk;
+  const End end = read_loop(o, *segment, tally, gone, exit_code);
+  if (end == End::Error) return exit_code;
+  if (end == End::OutputClosed) return kExitOk;  // like `head` closing the pipe
+  print_summary(o, tally);
+  std::fflush(stdout);
+  if (end == End::SegmentGone) note(kCommand, fmt::format("{}; stopping after {} samples", gone, tally.received));
+  if (o.verify && tally.verifier.corrupt() > 0) {
+    return fail(kCommand, kExitFailure, fmt::format("{} corrupt samples", tally.verifier.corrupt()));
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_sub(CLI::App& app) {
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd =
+      add_command(app, kCommand, "Read samples as one reader and print them",
+                  "Reads in sequence order as reader --reader, marks each sample read, and prints one line\n"
+                  "per sample: text with non-printable bytes escaped (default), --hex, or --json.\n"
+                  "Ends on --max, --timeout, Ctrl-C, or once nothing is left to read and the segment's owner\n"
+                  "is gone. At exit the library releases the reader index: samples it has not read no\n"
+                  "longer wait for it, and the next reader with that index starts at the newest.");
+  cmd->add_option("flink", o->flink, "Flink path (a name without '/' lives in $SHMSLOT_DIR or /tmp/shmslot)")
+      ->required();
+  cmd->add_option("--reader", o->reader, "Reader index (0..31); exit 7 if a live process holds it")
+      ->capture_default_str()
+      ->check(CLI::Range(0U, 31U));
+  CLI::Option* json =
+      cmd->add_flag("--json", o->json, R"(One JSON object per sample: {"seq":N,"size":N,"data":"<base64>"})");
+  CLI::Option* hex = cmd->add_flag("--hex", o->hex, "One line of lower-case hex per sample");
+  CLI::Option* count = cmd->add_flag("--count", o->count, "Print only the number of samples read, at the end");
+  json->excludes(hex)->excludes(count);
+  hex->excludes(count);
+  cmd->add_flag("--verify", o->verify,
+                "Check `pub --generate` payloads (index continuity, checksum, content); print "
+                "'verify: received= lost= duplicate= corrupt= overwritten=' at the end; exit 1 if any is corrupt. "
+                "Without --json/--hex, prints no per-sample lines");
+  cmd->add_option("--max", o->max, "Stop after N samples (0: no limit)")->capture_default_str();
+  cmd->add_option("--timeout", o->timeout_s, "Stop after SEC seconds without a sample (0: never)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--type-hash", o->type_hash, "Refuse (exit 6) a segment that records another type hash")
+      ->check(type_hash_validator());
+  set_action(*cmd, [o] { return run(*o); });
+}
+
+}  // namespace shmslot::cli

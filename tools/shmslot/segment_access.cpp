@@ -1,0 +1,50 @@
+#include "segment_access.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <fstream>
+#include <iterator>
+
+#include <shmslot/type_hash.hpp>
+
+#include "command.hpp"
+#include "exit_codes.hpp"
+
+namespace shmslot::cli {
+
+tl::expected<PosixSlotAllocator, int> attach_segment(std::string_view command, const std::string& flink,
+                                                     const std::string& type_hash_hex) {
+  AttachOptions options;
+  if (!type_hash_hex.empty()) options.expected_type_hash = type_hash_from_hex(type_hash_hex);
+  auto segment = PosixSlotAllocator::attach(flink, options);
+  if (!segment) {
+    const PosixSlotError& e = segment.error();
+    struct stat st {};
+    if (e.code == PosixErrorCode::Shm && e.sys_errno == ENOENT &&
+        ::lstat(resolve_flink_path(flink).c_str(), &st) == 0) {
+      // The flink file is there, the segment it names is not: a dead owner's leftover.
+      return tl::unexpected(fail(command, exit_code_for(e),
+                                 e.message() + " (the flink file outlived its segment; `shmslot gc` removes it)"));
+    }
+    return tl::unexpected(fail(command, e));
+  }
+  return std::move(*segment);
+}
+
+bool still_published(const PosixSlotAllocator& segment) {
+  std::ifstream in(segment.flink_path(), std::ios::binary);
+  if (!in) return false;
+  const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return content == segment.shm_name();
+}
+
+std::optional<std::string> segment_gone(const PosixSlotAllocator& segment) {
+  if (!still_published(segment)) {
+    return segment.flink_path() + " no longer names " + segment.shm_name() + " (its owner removed it)";
+  }
+  if (!segment.owner_alive()) return "the owner of " + segment.shm_name() + " is dead";
+  return std::nullopt;
+}
+
+}  // namespace shmslot::cli

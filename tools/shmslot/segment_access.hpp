@@ -1,0 +1,26 @@
+// Attaching to a segment from the command line, and noticing when its owner took it down.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <shmslot/posix_slot_allocator.hpp>
+#include <tl/expected.hpp>
+
+namespace shmslot::cli {
+
+/// Attaches to `flink` (checking `type_hash_hex` when not empty) as a consumer. On failure prints
+/// "shmslot <command>: <why>" and returns the exit code.
+tl::expected<PosixSlotAllocator, int> attach_segment(std::string_view command, const std::string& flink,
+                                                     const std::string& type_hash_hex = {});
+
+/// True while the segment's flink file still names it; false once the owner removed it (the owner
+/// exited) or another segment took the path over. Reads one small file.
+bool still_published(const PosixSlotAllocator& segment);
+
+/// Why nobody will publish into the segment any more (its flink file no longer names it, or its
+/// creator is dead), or nullopt while it is alive. Reads a file and /proc: call it when idle.
+std::optional<std::string> segment_gone(const PosixSlotAllocator& segment);
+
+}  // namespace shmslot::cli
