@@ -2,6 +2,7 @@
 // or a zero-copy guard into the slot (read_ref).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <chrono>
@@ -180,7 +181,9 @@ class FlatReader {
       if (!got || *got) return got;
       const auto left = deadline - std::chrono::steady_clock::now();
       if (left <= std::chrono::nanoseconds::zero()) return got;
-      backend_->wait_for_change(generation, left);
+      // Wake at least every half lease: a writer that died inside a commit leaves a gap that is
+      // passed only when the reader looks again after the lease (nobody else wakes it).
+      backend_->wait_for_change(generation, std::min<std::chrono::nanoseconds>(left, backend_->lease() / 2));
     }
   }
 

@@ -1,5 +1,6 @@
 // The reader registry, reaping of dead peers, and gap passing: docs/recovery.md.
 #include <algorithm>
+#include <thread>
 
 #include "core/slot_engine.hpp"
 #include "platform/process.hpp"
@@ -11,6 +12,14 @@ using sw::Phase;
 
 namespace {
 tl::unexpected<SlotError> fail(SlotErrorCode code) { return tl::unexpected(SlotError::of(code)); }
+
+// An owner word with this bit is being released by the process in its low bits.
+constexpr std::uint64_t kReleasingOwner = std::uint64_t{1} << 63;
+
+bool owner_is_alive(std::uint64_t owner, std::uint64_t start) {
+  if ((owner & kReleasingOwner) != 0) return platform::process_alive(static_cast<pid_t>(owner & 0xFFFFFFFFU), 0);
+  return platform::process_alive(static_cast<pid_t>(owner), start);
+}
 }  // namespace
 
 SlotEngine::~SlotEngine() {
@@ -59,14 +68,24 @@ bool SlotEngine::claim_entry(std::uint32_t reader, bool reset_cursor) {
 
 void SlotEngine::release_entry(std::uint32_t reader, std::uint64_t owner, bool dead) {
   ReaderEntry& entry = ctl_->readers[reader];
-  if (entry.owner.load(std::memory_order_acquire) != owner) return;
+  // Take the release first: the owner word holds a "releasing" marker (with our pid, in case we
+  // die here) until the entry is clean, so no claim can slip in and lose its registered bit to a
+  // late reaper, and two reapers never release one entry twice. SYNC: acq_rel.
+  std::uint64_t expected = owner;
+  const std::uint64_t marker = kReleasingOwner | static_cast<std::uint64_t>(platform::current_pid());
+  if (!entry.owner.compare_exchange_strong(expected, marker, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+    return;  // released by someone else, or claimed anew
+  }
   // A dead reader is disconnected first: its pins are dropped and its unread samples stop blocking
   // (also writers with an explicit mask) before the index can be claimed again.
   if (dead) (void)disconnect(reader);
   ctl_->registered.fetch_and(~(1U << reader), std::memory_order_release);
-  // SYNC: release; pairs with the acquire of the next claimer's CAS.
-  entry.owner.compare_exchange_strong(owner, 0, std::memory_order_release, std::memory_order_relaxed);
   claimed_.fetch_and(~(1U << reader), std::memory_order_relaxed);
+  // Cleared before the entry is free: a claimer's start time is 0 ("any") until it writes its own,
+  // so a reap between its claim and that write can never match it against ours.
+  entry.owner_start.store(0, std::memory_order_relaxed);
+  // SYNC: release; pairs with the acquire of the next claimer's CAS.
+  entry.owner.store(0, std::memory_order_release);
 }
 
 void SlotEngine::note_reader(std::uint32_t reader) {
@@ -85,15 +104,21 @@ tl::expected<std::uint32_t, SlotError> SlotEngine::register_reader(std::optional
     const std::uint32_t r = *index;
     if (r >= kMaxReaders) return fail(SlotErrorCode::ReaderIndexOutOfRange);
     ReaderEntry& entry = ctl_->readers[r];
-    for (int attempt = 0; attempt < 2; ++attempt) {
+    for (int attempt = 0; attempt < 1000; ++attempt) {
       const std::uint64_t owner = entry.owner.load(std::memory_order_acquire);
       if (owner == me) {
         claimed_.fetch_or(1U << r, std::memory_order_relaxed);
         noted_.fetch_or(1U << r, std::memory_order_relaxed);
         return r;
       }
-      if (owner != 0) {
-        if (platform::process_alive(static_cast<pid_t>(owner), entry.owner_start.load(std::memory_order_relaxed))) {
+      if ((owner & kReleasingOwner) != 0) {
+        if (owner_is_alive(owner, 0)) {
+          std::this_thread::yield();  // a release in progress takes microseconds
+          continue;
+        }
+        release_entry(r, owner, true);  // its releaser died: finish the release
+      } else if (owner != 0) {
+        if (owner_is_alive(owner, entry.owner_start.load(std::memory_order_relaxed))) {
           return fail(SlotErrorCode::ReaderIndexInUse);
         }
         release_entry(r, owner, true);  // its owner died: free it first
@@ -131,7 +156,8 @@ tl::expected<ReaderStats, SlotError> SlotEngine::reader_stats(std::uint32_t inde
   if (index >= kMaxReaders) return fail(SlotErrorCode::ReaderIndexOutOfRange);
   const ReaderEntry& entry = ctl_->readers[index];
   ReaderStats out;
-  out.owner_pid = static_cast<std::uint32_t>(entry.owner.load(std::memory_order_relaxed));
+  const std::uint64_t owner = entry.owner.load(std::memory_order_relaxed);
+  out.owner_pid = (owner & kReleasingOwner) != 0 ? 0 : static_cast<std::uint32_t>(owner);
   out.registered = (ctl_->registered.load(std::memory_order_relaxed) & (1U << index)) != 0;
   out.cursor = entry.cursor.load(std::memory_order_relaxed);
   out.evictions = entry.evictions.load(std::memory_order_relaxed);
@@ -147,10 +173,8 @@ std::size_t SlotEngine::reap() {
     ReaderEntry& entry = ctl_->readers[r];
     const std::uint64_t owner = entry.owner.load(std::memory_order_acquire);
     if (owner == 0) continue;
-    if (platform::process_alive(static_cast<pid_t>(owner), entry.owner_start.load(std::memory_order_relaxed))) {
-      continue;
-    }
-    release_entry(r, owner, true);
+    if (owner_is_alive(owner, entry.owner_start.load(std::memory_order_relaxed))) continue;
+    release_entry(r, owner, true);  // a dead owner, or a releaser that died mid-release
     ++reaped;
   }
   // 2. Loans of dead writers: the loaner's pid is in the WRITING word, so the CAS frees exactly

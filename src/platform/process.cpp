@@ -19,7 +19,15 @@
 
 namespace shmslot::platform {
 
-std::optional<std::uint64_t> process_start_time(pid_t pid) {
+namespace {
+
+struct StatFields {
+  char state = '?';
+  std::uint64_t start_time = 0;
+};
+
+// Fields 3 (state) and 22 (start time) of /proc/<pid>/stat; nullopt when there is no such process.
+std::optional<StatFields> read_stat(pid_t pid) {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
   UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
@@ -35,13 +43,24 @@ std::optional<std::uint64_t> process_start_time(pid_t pid) {
   const char* p = std::strrchr(buf, ')');
   if (p == nullptr) return std::nullopt;
   ++p;
-  // After ')' comes field 3; the start time is field 22, i.e. the 20th token from here.
+  StatFields out;
   for (int field = 3; field < 22; ++field) {
     while (*p == ' ') ++p;
+    if (*p == '\0') return std::nullopt;
+    if (field == 3) out.state = *p;
     while (*p != ' ' && *p != '\0') ++p;
     if (*p == '\0') return std::nullopt;
   }
-  return std::strtoull(p, nullptr, 10);
+  out.start_time = std::strtoull(p, nullptr, 10);
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> process_start_time(pid_t pid) {
+  const auto stat = read_stat(pid);
+  if (!stat) return std::nullopt;
+  return stat->start_time;
 }
 
 namespace {
@@ -72,9 +91,12 @@ std::uint64_t current_start_time() { return SelfIdentity::self().start.load(std:
 bool process_alive(pid_t pid, std::uint64_t start_time) {
   if (pid <= 0) return false;
   if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
-  const auto st = process_start_time(pid);
-  if (!st) return false;
-  return start_time == 0 || *st == start_time;
+  const auto stat = read_stat(pid);
+  if (!stat) return false;
+  // A zombie (killed, not yet waited for) runs no more code: it is dead for everyone sharing a
+  // segment with it, even though its parent has not reaped it.
+  if (stat->state == 'Z' || stat->state == 'X' || stat->state == 'x') return false;
+  return start_time == 0 || stat->start_time == start_time;
 }
 
 std::uint64_t coarse_now_ns() {
