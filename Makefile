@@ -5,6 +5,8 @@
 #   make build    configure and build the dev preset (build/dev)
 #   make test     dev + asan-ubsan + tsan builds and their ctest runs, then the package test
 #   make demo     build and run examples/demo (DEMO_PRESET=dev|release, DEMO_ARGS=...)
+#   make bench    build and run bench/ (bench preset), JSON in build/bench-results/, then regenerate
+#                 docs/benchmarks.md and docs/img/*.png (BENCH_*_ARGS=... to run longer)
 #   make format   clang-format -i over include/ src/ tests/ examples/
 #   make clean    remove build/
 
@@ -44,7 +46,7 @@ define configure
 	cmake --preset $(1)
 endef
 
-.PHONY: deps build test $(TEST_STAGES) demo clean format
+.PHONY: deps build test $(TEST_STAGES) demo bench clean format
 
 deps:
 	scripts/install-deps.sh
@@ -77,6 +79,27 @@ demo: $(DEPS)
 	@demo=$$(find build/$(DEMO_PRESET)/examples -name shmslot_demo -type f -perm -u+x | head -1); \
 	[[ -n "$$demo" ]] || { echo "no shmslot_demo under build/$(DEMO_PRESET)/examples" >&2; exit 1; }; \
 	echo "$$demo $(DEMO_ARGS)"; "$$demo" $(DEMO_ARGS)
+
+# Defaults keep the whole target near 3 minutes on 2 vCPUs (most of it the build). Longer runs, e.g.
+#   make bench BENCH_PINGPONG_ARGS='--repetitions 10 --roundtrips 100000 --max-seconds 5'
+BENCH_OUT ?= build/bench-results
+BENCH_PINGPONG_ARGS ?= --repetitions 3
+BENCH_STREAM_ARGS ?= --repetitions 3 --seconds 0.5
+BENCH_OPS_ARGS ?= --benchmark_min_time=0.1 --benchmark_repetitions=3
+BENCH_BIN = build/bench/bench
+
+# gnuplot-nox draws the plots; bench/report.py needs only python3's standard library.
+bench:
+	scripts/install-deps.sh gnuplot-nox python3
+	$(call configure,bench)
+	cmake --build --preset bench -j$(JOBS)
+	mkdir -p $(BENCH_OUT)
+	$(BENCH_BIN)/shmslot_bench_pingpong $(BENCH_PINGPONG_ARGS) --json $(BENCH_OUT)/pingpong.json \
+	  | tee $(BENCH_OUT)/pingpong.txt
+	$(BENCH_BIN)/shmslot_bench_stream $(BENCH_STREAM_ARGS) --json $(BENCH_OUT)/stream.json | tee $(BENCH_OUT)/stream.txt
+	@echo "$(BENCH_BIN)/shmslot_bench_ops --benchmark_format=json $(BENCH_OPS_ARGS) > $(BENCH_OUT)/ops.json"
+	@$(BENCH_BIN)/shmslot_bench_ops --benchmark_format=json $(BENCH_OPS_ARGS) > $(BENCH_OUT)/ops.json
+	python3 bench/report.py --results $(BENCH_OUT) --docs docs
 
 format:
 	scripts/install-deps.sh clang-format

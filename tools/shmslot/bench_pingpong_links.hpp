@@ -1,0 +1,586 @@
+// The implementation of bench_pingpong.hpp, header-only like bench_core.hpp (included at its end).
+// One Link class per system: built in the parent before fork (shared memory, pipes, segments),
+// opened by each side after fork, then send/recv of one stamped hop. drive() is the common loop.
+#pragma once
+
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <span>
+
+#include <shmslot/shmslot.hpp>
+
+#include "bench_pingpong.hpp"
+
+namespace shmslot::bench {
+
+inline const char* to_string(PingSystem s) {
+  switch (s) {
+    case PingSystem::Shmslot: return "shmslot";
+    case PingSystem::CacheLine: return "raw_cacheline";
+    case PingSystem::Futex: return "raw_futex";
+    case PingSystem::Pipe: return "pipe";
+    case PingSystem::SocketPair: return "unix_socketpair";
+    case PingSystem::ShmRing: return "raw_shm_ring";
+  }
+  return "?";
+}
+inline const char* to_string(Api a) { return a == Api::Copy ? "copy" : "loan"; }
+inline const char* to_string(Wait w) { return w == Wait::Busy ? "busy" : "futex"; }
+inline const char* to_string(Payload p) { return p == Payload::Full ? "full" : "stamp"; }
+
+inline bool has_payload(PingSystem s) { return s != PingSystem::CacheLine && s != PingSystem::Futex; }
+
+inline std::string system_label(const PingPongConfig& c) {
+  switch (c.system) {
+    case PingSystem::Shmslot: {
+      std::string l = std::string("shmslot ") + to_string(c.api) + "/" + to_string(c.wait);
+      if (c.api == Api::Loan) l += std::string("/") + to_string(c.payload);
+      return l;
+    }
+    case PingSystem::CacheLine: return "raw cache line";
+    case PingSystem::Futex: return "raw futex";
+    case PingSystem::Pipe: return "pipe";
+    case PingSystem::SocketPair: return "unix socketpair";
+    case PingSystem::ShmRing: return "raw shm ring";
+  }
+  return "?";
+}
+
+namespace pingpong_detail {
+
+enum class Role { Pinger, Echoer };
+
+inline constexpr std::uint64_t kStop = ~std::uint64_t{0};
+inline constexpr std::uint64_t kFailed = kStop - 1;  // recv gave up: the peer is gone or the deadline passed
+inline constexpr std::uint32_t kSpinCheck = 0xFFF;   // spins between two deadline checks
+
+// What the echoer reports back through shared memory.
+struct Control {
+  std::atomic<int> ready;  // 0 starting, 1 open, -1 failed
+  std::atomic<std::uint64_t> verify_errors;
+  std::atomic<int> pinned;
+  char message[256];
+};
+
+inline void put_stamp(std::byte* p, std::uint64_t s) { std::memcpy(p, &s, sizeof s); }
+inline std::uint64_t get_stamp(const std::byte* p) {
+  std::uint64_t s = 0;
+  std::memcpy(&s, p, sizeof s);
+  return s;
+}
+
+// Stamp at both ends of a buffer: a copy that tore or stopped short shows a mismatch.
+inline void stamp_both_ends(std::byte* p, std::size_t size, std::uint64_t s) {
+  put_stamp(p, s);
+  put_stamp(p + size - sizeof s, s);
+}
+
+inline bool write_all(int fd, const std::byte* p, std::size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+inline bool read_all(int fd, std::byte* p, std::size_t n) {
+  while (n > 0) {
+    const ssize_t r = ::read(fd, p, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    n -= static_cast<std::size_t>(r);
+  }
+  return true;
+}
+
+// Every link keeps a deadline; spinning receivers look at it every kSpinCheck+1 spins.
+struct LinkBase {
+  std::uint64_t deadline_ns = 0;
+  std::uint64_t verify_errors = 0;
+  bool expired(std::uint32_t spins) const { return (spins & kSpinCheck) == kSpinCheck && now_ns() > deadline_ns; }
+};
+
+// ---- raw cache line --------------------------------------------------------------------------------
+// 128 bytes apart, not 64: the L2 adjacent-line prefetchers (Intel's spatial, AMD's up/down) pull
+// the neighbouring line of a 128-byte pair along, so two hot words on adjacent lines still disturb
+// each other. The floors get the best layout; shmslot's own layout is what it is.
+inline constexpr std::size_t kApart = 128;
+struct alignas(kApart) Line {
+  std::atomic<std::uint64_t> value;
+};
+static_assert(sizeof(Line) == kApart);
+
+class CacheLineLink : public LinkBase {
+ public:
+  explicit CacheLineLink(const PingPongConfig&) : region_(2 * sizeof(Line)) {}
+  std::string prepare() const { return region_.ok() ? "" : "mmap failed"; }
+  std::string open(Role) { return ""; }
+  void send(Role role, std::uint64_t s) {
+    Line* lines = region_.as<Line>();
+    // SYNC: release; pairs with the peer's acquire load (nothing else is published, it is a floor).
+    (role == Role::Pinger ? lines[0] : lines[1]).value.store(s, std::memory_order_release);
+    last_sent_ = s;
+  }
+  std::uint64_t recv(Role role) {
+    Line& in = role == Role::Pinger ? region_.as<Line>()[1] : region_.as<Line>()[0];
+    for (std::uint32_t spins = 0;; ++spins) {
+      const std::uint64_t v = in.value.load(std::memory_order_acquire);
+      // The pinger waits for its own stamp back; the echoer for anything new.
+      if (role == Role::Pinger ? v == last_sent_ : v != last_seen_) {
+        last_seen_ = v;
+        return v;
+      }
+      if (expired(spins)) return kFailed;
+    }
+  }
+
+ private:
+  SharedRegion region_;
+  std::uint64_t last_sent_ = 0;
+  std::uint64_t last_seen_ = 0;
+};
+
+// ---- raw futex -----------------------------------------------------------------------------------
+struct alignas(kApart) FutexWord {
+  std::atomic<std::uint32_t> value;
+};
+static_assert(sizeof(FutexWord) == kApart && sizeof(std::atomic<std::uint32_t>) == 4);
+
+inline std::uint32_t* futex_addr(std::atomic<std::uint32_t>& w) { return reinterpret_cast<std::uint32_t*>(&w); }
+
+class FutexLink : public LinkBase {
+ public:
+  explicit FutexLink(const PingPongConfig&) : region_(2 * sizeof(FutexWord)) {}
+  std::string prepare() const { return region_.ok() ? "" : "mmap failed"; }
+  std::string open(Role) { return ""; }
+  void send(Role role, std::uint64_t s) {
+    auto& w = word(role == Role::Pinger ? 0 : 1);
+    const auto v = static_cast<std::uint32_t>(s);  // stamps fit in 32 bits; kStop becomes 0xFFFFFFFF
+    w.store(v, std::memory_order_release);
+    // Shared (not PRIVATE) futex ops: the word lives in a MAP_SHARED mapping of two processes.
+    ::syscall(SYS_futex, futex_addr(w), FUTEX_WAKE, 1, nullptr, nullptr, 0);
+  }
+  std::uint64_t recv(Role role) {
+    auto& w = word(role == Role::Pinger ? 1 : 0);
+    for (;;) {
+      const std::uint32_t v = w.load(std::memory_order_acquire);
+      if (v != last_seen_) {
+        last_seen_ = v;
+        return v == 0xFFFFFFFFU ? kStop : v;
+      }
+      timespec ts{0, 50'000'000};
+      ::syscall(SYS_futex, futex_addr(w), FUTEX_WAIT, v, &ts, nullptr, 0);
+      if (now_ns() > deadline_ns) return kFailed;
+    }
+  }
+
+ private:
+  std::atomic<std::uint32_t>& word(int i) const { return region_.as<FutexWord>()[i].value; }
+  SharedRegion region_;
+  std::uint32_t last_seen_ = 0;
+};
+
+// ---- pipe and socketpair: blocking byte streams ----------------------------------------------------
+class StreamLink : public LinkBase {
+ public:
+  explicit StreamLink(const PingPongConfig& c) : size_(c.size), socket_(c.system == PingSystem::SocketPair) {}
+  ~StreamLink() {
+    for (std::size_t k = 0; k < fds_.size(); ++k) close_fd(k);
+  }
+  StreamLink(const StreamLink&) = delete;
+  StreamLink& operator=(const StreamLink&) = delete;
+
+  std::string prepare() {
+    buf_.assign(size_, std::byte{0x5A});
+    if (socket_) {
+      int sv[2];
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        return std::string("socketpair: ") + std::strerror(errno);
+      }
+      // fds_: pinger reads, pinger writes, echoer reads, echoer writes.
+      fds_ = {sv[0], sv[0], sv[1], sv[1]};
+      const int want = static_cast<int>(std::min<std::size_t>(size_ + 4096, INT_MAX / 2));
+      for (int fd : sv) {
+        // Best effort: the kernel clamps to net.core.[rw]mem_max.
+        ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+      }
+      return "";
+    }
+    int ab[2];
+    int ba[2];
+    if (::pipe2(ab, O_CLOEXEC) != 0 || ::pipe2(ba, O_CLOEXEC) != 0) {
+      return std::string("pipe: ") + std::strerror(errno);
+    }
+    fds_ = {ba[0], ab[1], ab[0], ba[1]};
+    // The best case for a pipe: a buffer that holds one whole message (capped by fs.pipe-max-size).
+    const int want = static_cast<int>(std::min<std::size_t>(std::max<std::size_t>(size_, 4096), 1 << 20));
+    ::fcntl(ab[1], F_SETPIPE_SZ, want);
+    ::fcntl(ba[1], F_SETPIPE_SZ, want);
+    return "";
+  }
+  std::string open(Role role) {
+    // Close the other side's ends, so a peer that dies shows as EOF instead of a hang.
+    const std::size_t first_other = role == Role::Pinger ? 2 : 0;
+    close_fd(first_other);
+    close_fd(first_other + 1);
+    return "";
+  }
+  void send(Role role, std::uint64_t s) {
+    stamp_both_ends(buf_.data(), size_, s);
+    if (!write_all(fds_[role == Role::Pinger ? 1 : 3], buf_.data(), size_)) ++verify_errors;
+  }
+  std::uint64_t recv(Role role) {
+    if (!read_all(fds_[role == Role::Pinger ? 0 : 2], buf_.data(), size_)) return kFailed;
+    const std::uint64_t s = get_stamp(buf_.data());
+    if (get_stamp(buf_.data() + size_ - 8) != s) ++verify_errors;
+    return s;
+  }
+
+ private:
+  // Closes fds_[k] and every other entry naming the same descriptor (a socket appears twice).
+  void close_fd(std::size_t k) {
+    const int fd = fds_[k];
+    if (fd < 0) return;
+    ::close(fd);
+    for (int& f : fds_) {
+      if (f == fd) f = -1;
+    }
+  }
+
+  std::size_t size_;
+  bool socket_;
+  std::array<int, 4> fds_{-1, -1, -1, -1};
+  std::vector<std::byte> buf_;
+};
+
+// ---- raw SPSC ring in shared memory, memcpy per hop ------------------------------------------------
+struct alignas(kApart) RingControl {
+  std::atomic<std::uint64_t> head;                   // written by the producer
+  alignas(kApart) std::atomic<std::uint64_t> tail;  // written by the consumer: its own line pair
+};
+static_assert(sizeof(RingControl) == 2 * kApart);
+
+class RingLink : public LinkBase {
+ public:
+  explicit RingLink(const PingPongConfig& c)
+      : size_(c.size), slots_(c.slot_count), stride_((c.size + kApart - 1) & ~(kApart - 1)),
+        region_(2 * ring_bytes()) {}
+  // Slots start on a 128-byte boundary after the control lines; rings are whole multiples of it.
+  std::string prepare() {
+    buf_.assign(size_, std::byte{0x5A});
+    return region_.ok() ? "" : "mmap failed";
+  }
+  std::string open(Role) { return ""; }
+  void send(Role role, std::uint64_t s) {
+    const std::size_t r = role == Role::Pinger ? 0 : 1;
+    RingControl& ctl = control(r);
+    const std::uint64_t head = ctl.head.load(std::memory_order_relaxed);  // only we write it
+    // SYNC: acquire; pairs with the consumer's release of tail: it is done with the slot.
+    for (std::uint32_t spins = 0; head - ctl.tail.load(std::memory_order_acquire) >= slots_; ++spins) {
+      if (expired(spins)) return;
+    }
+    stamp_both_ends(buf_.data(), size_, s);
+    std::memcpy(slot(r, head), buf_.data(), size_);
+    ctl.head.store(head + 1, std::memory_order_release);  // SYNC: release; pairs with recv's acquire
+  }
+  std::uint64_t recv(Role role) {
+    const std::size_t r = role == Role::Pinger ? 1 : 0;
+    RingControl& ctl = control(r);
+    const std::uint64_t tail = ctl.tail.load(std::memory_order_relaxed);
+    for (std::uint32_t spins = 0; ctl.head.load(std::memory_order_acquire) == tail; ++spins) {
+      if (expired(spins)) return kFailed;
+    }
+    std::memcpy(buf_.data(), slot(r, tail), size_);
+    ctl.tail.store(tail + 1, std::memory_order_release);  // SYNC: release; the slot may be reused
+    const std::uint64_t s = get_stamp(buf_.data());
+    if (get_stamp(buf_.data() + size_ - 8) != s) ++verify_errors;
+    return s;
+  }
+
+ private:
+  std::size_t ring_bytes() const { return sizeof(RingControl) + slots_ * stride_; }
+  RingControl& control(std::size_t r) const {
+    return *reinterpret_cast<RingControl*>(static_cast<std::byte*>(region_.data()) + r * ring_bytes());
+  }
+  std::byte* slot(std::size_t r, std::uint64_t index) const {
+    return static_cast<std::byte*>(region_.data()) + r * ring_bytes() + sizeof(RingControl) +
+           (index % slots_) * stride_;
+  }
+  std::size_t size_;
+  std::size_t slots_;
+  std::size_t stride_;
+  SharedRegion region_;
+  std::vector<std::byte> buf_;
+};
+
+// ---- shmslot ----------------------------------------------------------------------------------------
+class ShmslotLink : public LinkBase {
+ public:
+  explicit ShmslotLink(const PingPongConfig& c) : cfg_(c) {}
+  std::string prepare() {
+    if (!dir_.ok()) return "mkdtemp failed";
+    ab_path_ = dir_.path() + "/ab.flink";
+    ba_path_ = dir_.path() + "/ba.flink";
+    auto ab = PosixSlotAllocator::create(ab_path_, cfg_.slot_count, cfg_.size);
+    if (!ab) return "create: " + ab.error().message();
+    auto ba = PosixSlotAllocator::create(ba_path_, cfg_.slot_count, cfg_.size);
+    if (!ba) return "create: " + ba.error().message();
+    owners_[0] = std::make_unique<PosixSlotAllocator>(std::move(*ab));
+    owners_[1] = std::make_unique<PosixSlotAllocator>(std::move(*ba));
+    buf_.assign(cfg_.size, std::byte{0x5A});
+    return "";
+  }
+  std::string open(Role role) {
+    if (role == Role::Pinger) {
+      tx_ = owners_[0].get();
+      rx_ = owners_[1].get();
+      return "";
+    }
+    // The echoer attaches by path, as an unrelated process would; the inherited owner objects are
+    // never destroyed here (the child leaves with _exit).
+    auto ab = PosixSlotAllocator::attach(ab_path_);
+    if (!ab) return "attach: " + ab.error().message();
+    auto ba = PosixSlotAllocator::attach(ba_path_);
+    if (!ba) return "attach: " + ba.error().message();
+    attached_[0] = std::make_unique<PosixSlotAllocator>(std::move(*ab));
+    attached_[1] = std::make_unique<PosixSlotAllocator>(std::move(*ba));
+    tx_ = attached_[1].get();
+    rx_ = attached_[0].get();
+    return "";
+  }
+
+  void send(Role, std::uint64_t s) {
+    constexpr ReaderMask kReader0 = 1;  // the peer is reader 0 and must see every sample
+    tl::expected<SlotHandle, SlotError> h = tx_->reserve_slot(kReader0);
+    for (std::uint32_t spins = 0; !h; ++spins) {  // a ping-pong always has a free slot; be safe
+      if (expired(spins)) return;
+      h = tx_->reserve_slot(kReader0);
+    }
+    const std::size_t size = cfg_.size;
+    if (cfg_.api == Api::Copy) {
+      stamp_both_ends(buf_.data(), size, s);
+      if (!tx_->commit_slot(*h, std::span<const std::byte>(buf_.data(), size))) ++verify_errors;
+      return;
+    }
+    auto span = tx_->slot_data_ptr(*h);
+    if (!span) {
+      ++verify_errors;
+      return;
+    }
+    std::byte* p = span->data();
+    if (cfg_.payload == Payload::Full) {
+      std::memset(p, static_cast<int>(s & 0xFF), size);
+      stamp_both_ends(p, size, s);
+    } else {
+      put_stamp(p, s);
+    }
+    if (!tx_->commit_in_place(*h, size)) ++verify_errors;
+  }
+
+  std::uint64_t recv(Role) {
+    std::optional<SlotHandle> h = wait_next();
+    if (!h) return kFailed;
+    std::uint64_t s = kFailed;
+    const std::size_t size = cfg_.size;
+    if (cfg_.api == Api::Copy) {
+      auto header = rx_->read_slot_into(*h, std::span<std::byte>(buf_.data(), size));
+      if (header && header->sample_size == size) {
+        s = get_stamp(buf_.data());
+        if (get_stamp(buf_.data() + size - 8) != s) ++verify_errors;
+      } else {
+        ++verify_errors;
+      }
+    } else {
+      auto span = rx_->slot_read_ptr(*h, 0);
+      if (span && span->size() == size) {
+        const std::byte* p = span->data();
+        s = get_stamp(p);
+        if (cfg_.payload == Payload::Full) {
+          // One byte per cache line: every line of the sample crosses to this core, as it would for
+          // a consumer that uses the data.
+          const auto pattern = static_cast<std::byte>(s & 0xFF);
+          std::uint64_t bad = 0;
+          for (std::size_t off = 64; off + 8 < size; off += 64) bad += p[off] != pattern ? 1 : 0;
+          if (bad != 0 || get_stamp(p + size - 8) != s) ++verify_errors;
+        }
+      } else {
+        ++verify_errors;
+      }
+    }
+    if (!rx_->mark_read(*h, 0)) ++verify_errors;
+    return s;
+  }
+
+ private:
+  std::optional<SlotHandle> wait_next() {
+    if (cfg_.wait == Wait::Busy) {
+      for (std::uint32_t spins = 0;; ++spins) {
+        auto h = rx_->next_unread_slot(0);
+        if (h && *h) return **h;
+        if (expired(spins)) return std::nullopt;
+      }
+    }
+    for (;;) {
+      // The generation is read before the look, so a commit between the two is never slept through.
+      const std::uint64_t g = rx_->notify_generation();
+      auto h = rx_->next_unread_slot(0);
+      if (h && *h) return **h;
+      rx_->wait_for_change(g, std::chrono::milliseconds(50));
+      if (now_ns() > deadline_ns) return std::nullopt;
+    }
+  }
+
+  PingPongConfig cfg_;
+  TempDir dir_;
+  std::string ab_path_, ba_path_;
+  std::unique_ptr<PosixSlotAllocator> owners_[2];
+  std::unique_ptr<PosixSlotAllocator> attached_[2];
+  PosixSlotAllocator* tx_ = nullptr;
+  PosixSlotAllocator* rx_ = nullptr;
+  std::vector<std::byte> buf_;
+};
+
+// ---- the common loop -------------------------------------------------------------------------------
+
+int echo_loop(auto& link, Control* control, int cpu) {
+  const bool pinned = pin_to_cpu(cpu);
+  control->pinned.store(pinned ? 1 : 0);
+  const std::string err = link.open(Role::Echoer);
+  if (!err.empty()) {
+    std::snprintf(control->message, sizeof control->message, "echoer: %s", err.c_str());
+    control->ready.store(-1);
+    return 1;
+  }
+  control->ready.store(1);
+  for (;;) {
+    const std::uint64_t s = link.recv(Role::Echoer);
+    if (s == kFailed) break;
+    link.send(Role::Echoer, s);
+    if (s == kStop) break;
+  }
+  control->verify_errors.store(link.verify_errors);
+  return 0;
+}
+
+template <class Link>
+PingPongResult drive(const PingPongConfig& cfg) {
+  PingPongResult result;
+  SharedRegion control_region(sizeof(Control));
+  if (!control_region.ok()) {
+    result.error = "mmap failed";
+    return result;
+  }
+  auto* control = control_region.as<Control>();
+  Link link(cfg);
+  if (std::string err = link.prepare(); !err.empty()) {
+    result.error = err;
+    return result;
+  }
+  // Generous: the run is capped by max_seconds; this only guards against a peer that died.
+  const auto budget_ns = static_cast<std::uint64_t>((cfg.max_seconds + 30.0) * 1e9);
+  link.deadline_ns = now_ns() + budget_ns;
+  Child child([&] { return echo_loop(link, control, cfg.cpus.b); });
+  if (!child.started()) {
+    result.error = "fork failed";
+    return result;
+  }
+  const bool pinned = pin_to_cpu(cfg.cpus.a);
+  std::string err = link.open(Role::Pinger);
+  const std::uint64_t ready_deadline = now_ns() + 10'000'000'000ULL;
+  while (err.empty() && control->ready.load() == 0 && now_ns() < ready_deadline) {
+    ::usleep(100);
+  }
+  if (err.empty() && control->ready.load() != 1) {
+    err = control->ready.load() == 0 ? "echoer did not start" : control->message;
+  }
+  if (!err.empty()) {
+    child.wait(std::chrono::milliseconds(100));
+    result.error = err;
+    return result;
+  }
+
+  result.samples_us.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(cfg.roundtrips, 1U << 20)));
+  const std::uint64_t total = cfg.warmup + cfg.roundtrips;
+  const auto cap_ns = static_cast<std::uint64_t>(cfg.max_seconds * 1e9);
+  std::uint64_t start = 0;
+  std::uint64_t last = 0;
+  bool failed = false;
+  for (std::uint64_t i = 1; i <= total; ++i) {
+    const std::uint64_t t0 = now_ns();
+    link.send(Role::Pinger, i);
+    const std::uint64_t r = link.recv(Role::Pinger);
+    const std::uint64_t t1 = now_ns();
+    if (r == kFailed) {
+      failed = true;
+      break;
+    }
+    if (r != i) ++link.verify_errors;
+    if (i == cfg.warmup) start = t1;
+    if (i > cfg.warmup) {
+      if (start == 0) start = t0;
+      result.samples_us.push_back(static_cast<double>(t1 - t0) / 1000.0);
+      last = t1;
+      if (t1 - start > cap_ns) break;
+    }
+  }
+  if (!failed) {
+    link.send(Role::Pinger, kStop);
+    failed = link.recv(Role::Pinger) != kStop;
+  }
+  const auto code = child.wait(std::chrono::seconds(10));
+  result.elapsed_s = static_cast<double>(last - start) / 1e9;
+  result.verify_errors = link.verify_errors + control->verify_errors.load();
+  result.pinned = pinned && control->pinned.load() == 1;
+  result.stats = summarize(result.samples_us);
+  if (failed) {
+    result.error = "a round trip timed out or the echoer died";
+  } else if (!code || *code != 0) {
+    result.error = "echoer exited with " + (code ? std::to_string(*code) : std::string("a timeout"));
+  } else {
+    result.ok = true;
+  }
+  return result;
+}
+
+}  // namespace pingpong_detail
+
+inline PingPongResult run_pingpong(const PingPongConfig& config) {
+  PingPongConfig c = config;
+  if (has_payload(c.system) && c.size < 16) {
+    PingPongResult r;
+    r.error = "size must be at least 16 bytes";
+    return r;
+  }
+  if (c.slot_count == 0) c.slot_count = 1;
+  using namespace pingpong_detail;
+  switch (c.system) {
+    case PingSystem::Shmslot: return drive<ShmslotLink>(c);
+    case PingSystem::CacheLine: return drive<CacheLineLink>(c);
+    case PingSystem::Futex: return drive<FutexLink>(c);
+    case PingSystem::Pipe:
+    case PingSystem::SocketPair: return drive<StreamLink>(c);
+    case PingSystem::ShmRing: return drive<RingLink>(c);
+  }
+  return {};
+}
+
+}  // namespace shmslot::bench
