@@ -8,6 +8,9 @@
 #   make bench    build and run bench/ (bench preset), JSON in build/bench-results/, then regenerate
 #                 docs/benchmarks.md and docs/img/*.png (BENCH_*_ARGS=... to run longer)
 #   make format   clang-format -i over include/ src/ tests/ examples/
+#   make model    model-check the slot protocol with spin (docs/model/check.sh)
+#   make fuzz     libFuzzer targets (fuzz/, clang-14), each run FUZZ_SECONDS (default 300)
+#   make fuzz-smoke  the same, 20 s per target
 #   make clean    remove build/
 
 SHELL := /bin/bash
@@ -46,7 +49,7 @@ define configure
 	cmake --preset $(1)
 endef
 
-.PHONY: deps build test $(TEST_STAGES) demo bench clean format
+.PHONY: deps build test $(TEST_STAGES) demo bench clean format fuzz fuzz-smoke model
 
 deps:
 	scripts/install-deps.sh
@@ -105,6 +108,25 @@ format:
 	scripts/install-deps.sh clang-format
 	find include src tests examples -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) -print0 \
 	  | xargs -0 -r clang-format -i
+
+# libFuzzer targets, built with clang-14 by fuzz/build.sh into build/fuzz/ (not part of the CMake
+# build); fuzz/run.sh runs one on a copy of its corpus, findings in build/fuzz/findings/. Every
+# target runs even when an earlier one reports a finding; the target fails if any did.
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS := fuzz_attach fuzz_flink fuzz_locator
+
+fuzz fuzz-smoke:
+	scripts/install-deps.sh clang-14 libclang-rt-14-dev
+	fuzz/build.sh
+	@failed=0; for t in $(FUZZ_TARGETS); do \
+	  fuzz/run.sh $$t $(if $(filter fuzz-smoke,$@),20,$(FUZZ_SECONDS)) || failed=1; \
+	done; exit $$failed
+
+# The Promela model of the slot protocol (docs/model/README.md): spin's exhaustive safety search,
+# then its self-test (each BUG_* switch must be caught). About 20 s.
+model:
+	scripts/install-deps.sh spin
+	docs/model/check.sh
 
 clean:
 	rm -rf build/

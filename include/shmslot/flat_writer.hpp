@@ -79,7 +79,7 @@ class FlatWriter {
   explicit FlatWriter(SlotBackend& backend) : backend_(&backend) {}
   /// Active readers: exactly `active_readers_mask` (the ZeroDDS way).
   FlatWriter(SlotBackend& backend, ReaderMask active_readers_mask)
-      : backend_(&backend), explicit_active_(active_readers_mask) {}
+      : backend_(&backend), explicit_active_(active_readers_mask), use_explicit_(true) {}
 
   /// Copies `value` into a free slot and publishes it.
   tl::expected<std::uint32_t, SlotError> write(const T& value) {
@@ -136,8 +136,11 @@ class FlatWriter {
   void set_max_sample_age(std::optional<std::chrono::nanoseconds> max_age) { max_age_ = max_age; }
 
   /// Replaces the active readers with an explicit mask; nullopt: the registered readers.
-  void set_active_readers(std::optional<ReaderMask> mask) { explicit_active_ = mask; }
-  ReaderMask active_readers() const { return explicit_active_ ? *explicit_active_ : backend_->registered_readers(); }
+  void set_active_readers(std::optional<ReaderMask> mask) {
+    use_explicit_ = mask.has_value();
+    explicit_active_ = mask.value_or(0);
+  }
+  ReaderMask active_readers() const { return use_explicit_ ? explicit_active_ : backend_->registered_readers(); }
   SlotBackend& backend() const { return *backend_; }
 
  private:
@@ -158,7 +161,10 @@ class FlatWriter {
   }
 
   SlotBackend* backend_;
-  std::optional<ReaderMask> explicit_active_;
+  // A flag beside a plain mask rather than std::optional: g++ 12 under ASan at -O2 reports a false
+  // maybe-uninitialized on the optional's payload.
+  ReaderMask explicit_active_ = 0;
+  bool use_explicit_ = false;
   std::optional<std::chrono::nanoseconds> max_age_;
 };
 

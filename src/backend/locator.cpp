@@ -87,6 +87,8 @@ tl::expected<ShmLocator, LocatorError> ShmLocator::from_bytes_le(std::span<const
   if (kHeaderBytes + str_len > bytes.size()) return tl::unexpected(LocatorError::TruncatedString);
   auto path = bytes.subspan(kHeaderBytes, str_len);
   if (!path.empty() && path.back() == 0) path = path.first(path.size() - 1);
+  // 257 bytes without a trailing NUL would decode to a path the encoder refuses.
+  if (path.size() > kMaxPath) return tl::unexpected(LocatorError::PathTooLong);
   if (!valid_utf8(path)) return tl::unexpected(LocatorError::InvalidUtf8);
   loc.segment_path.assign(path.begin(), path.end());
   return loc;

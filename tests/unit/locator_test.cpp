@@ -59,6 +59,8 @@ TEST(Locator, PathTooLongErrors) {
   bytes[18] = 0;
   bytes[19] = 0;
   EXPECT_EQ(ShmLocator::from_bytes_le(bytes).error(), LocatorError::PathTooLong);
+  bytes[16] = 0x01;  // str_len = 257, and its last byte is not a NUL: a 257-byte path
+  EXPECT_EQ(ShmLocator::from_bytes_le(bytes).error(), LocatorError::PathTooLong);
 }
 
 TEST(Locator, InvalidUtf8Errors) {

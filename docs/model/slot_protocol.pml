@@ -1,0 +1,414 @@
+/*
+ * slot_protocol.pml: a Promela model of shmslot's slot protocol (docs/protocol.md), checked with
+ * spin (docs/model/check.sh, `make model`). See docs/model/README.md for what is modelled and what
+ * is abstracted.
+ *
+ * One writer, two readers, N = 2 slots, NS = 3 samples. Every shared access is one Promela step
+ * (or one atomic{} block for a CAS / fetch_or / fetch_and), and steps interleave arbitrarily: the
+ * model checks the protocol's LOGIC under sequential consistency. Why the C++ memory orders give
+ * the same results as SC for these steps is argued in docs/protocol.md (the SYNC comments in
+ * src/core/slot_engine.cpp); spin does not check that part.
+ *
+ *   Writer      reserve (SlotEngine::reserve_impl + all_done/cursor_past), payload stores,
+ *               commit (commit_impl, publish_in_order), notify; waits on `gen` when full.
+ *   CopyReader  reader index 0: next_unread, copying read (copy_out: word, seq, payload words,
+ *               re-check), mark_read (pin CAS, cursor CAS, fetch_or reader_mask, unpin).
+ *   PinReader   reader index 1: next_unread, zero-copy read (read_ptr: pin CAS, payload read while
+ *               pinned), mark_read (already pinned), may disconnect once (disconnect + unregister).
+ *
+ * The initial active mask is chosen nondeterministically: both readers, or only one of them (the
+ * other reads best-effort, may be lapped and lose samples, and exercises the seqlock re-check,
+ * the hold bits and the lapped resync).
+ *
+ * Self-test switches (check.sh builds each and expects spin to report an error):
+ *   BUG_NO_RECHECK    copy_out accepts the copy without re-loading the word / seq
+ *   BUG_IGNORE_HOLD   reserve ignores the hold (pin) bits
+ *   BUG_NOTIFY_ORDER  notify loads `waiters` before incrementing `gen` (breaks the Dekker pair)
+ */
+
+#define N   2              /* slots */
+#define NS  3              /* samples the writer commits: sequence numbers 1..NS */
+#define NR  2              /* readers */
+
+/* slot word: bits 0..1 hold mask (one bit per reader), bits 2..3 phase, bits 4.. generation */
+#define FREE       0
+#define WRITING    1
+#define COMMITTED  2
+#define HOLD(w)    ((w) & 3)
+#define PHASE(w)   (((w) >> 2) & 3)
+#define GEN(w)     ((w) >> 4)
+#define STATE(w)   ((w) >> 2)          /* phase + generation: sw::state, hold bits ignored */
+#define MKW(p, g)  (((g) << 4) | ((p) << 2))
+
+/* ---- shared memory ---------------------------------------------------------------------------- */
+short word[N];         /* SlotExt::word */
+byte  pay0[N];         /* payload word 0: the sample id (= its sequence number) */
+byte  pay1[N];         /* payload word 1: the same id, stored in a separate step */
+byte  seq[N];          /* SlotExt::seq (and header sequence_number) */
+byte  rmask[N];        /* SharedSlotHeader::reader_mask */
+byte  next_seq = 1;    /* ExtControl::next_seq */
+byte  rcursor;         /* ExtControl::reserve_cursor */
+short ring_seq[N];     /* order ring: entry s % N = (s, slot) once s is published */
+byte  ring_slot[N];
+byte  cursor[NR];      /* ReaderEntry::cursor: next sequence number reader r expects */
+byte  amask;          /* the writer's active mask (registered readers) */
+byte  gen;             /* header gen: change counter and futex word */
+byte  waiters;         /* ExtControl::waiters */
+
+/* ---- the futex (kernel state) ----------------------------------------------------------------- */
+bool  asleep[3];       /* process slot p is queued on the futex: 0 writer, 1 CopyReader, 2 PinReader */
+
+/* ---- ghost state for the assertions ----------------------------------------------------------- */
+byte  committed;       /* highest sequence number whose commit store has happened */
+short pinned[NR];      /* slot reader r holds a pin on, -1 if none */
+byte  expect[3];       /* the `last` value process p is waiting on */
+bool  initially_active[NR];
+bool  disconnected[NR];
+byte  delivered[NR];   /* samples delivered (accepted copy / pinned read) */
+byte  last_id[NR];     /* id of the last delivered sample */
+
+/* ---- notification (SlotEngine::notify / wait_for_change) -------------------------------------- */
+inline futex_wake_all() {
+  atomic { asleep[0] = 0; asleep[1] = 0; asleep[2] = 0 }
+}
+
+inline notify() {
+#ifdef BUG_NOTIFY_ORDER
+  if
+  :: waiters > 0 -> gen++; futex_wake_all()
+  :: else -> gen++
+  fi
+#else
+  gen++;                                   /* fetch_add(1, seq_cst) */
+  if
+  :: waiters > 0 -> futex_wake_all()       /* load(seq_cst); FUTEX_WAKE only when non-zero */
+  :: else -> skip
+  fi
+#endif
+}
+
+/* wait_for_change(last) with no timeout, for process slot p */
+inline wait_for_change(p, last) {
+  expect[p] = last;
+  do
+  :: gen != last -> break
+  :: else ->
+     waiters++;                            /* fetch_add(1, seq_cst) */
+     if
+     :: gen == last ->                     /* load(seq_cst) */
+        atomic { if :: gen == last -> asleep[p] = 1 :: else -> skip fi };  /* FUTEX_WAIT compares */
+        asleep[p] == 0                     /* blocked until a FUTEX_WAKE */
+     :: else -> skip
+     fi;
+     waiters--
+  od;
+  expect[p] = 0
+}
+
+/* ---- reader side ------------------------------------------------------------------------------ */
+
+/* next_unread(r): sets found, hs (slot), hg (generation), hq (sequence number) */
+inline next_unread(r, rbit) {
+  found = 0;
+  s = cursor[r];
+  do
+  :: atomic { es = ring_seq[s % N]; ei = ring_slot[s % N] };   /* one u64 entry, acquire */
+     if
+     :: es == s - N -> break                                   /* s not published yet: None */
+     :: es != s && es != s - N ->
+        /* lapped: resync_lapped, abstracted as one atomic step (see README) */
+        d_step {
+          fr = next_seq;
+          k = 0;
+          do
+          :: k < N -> if :: ring_seq[k] + N < fr -> fr = ring_seq[k] + N :: else -> skip fi; k++
+          :: else -> break
+          od;
+          if
+          :: fr > s ->
+             best = 255; k = 0;
+             do
+             :: k < N ->
+                if
+                :: PHASE(word[k]) == COMMITTED && seq[k] >= s && seq[k] < fr &&
+                   (rmask[k] & rbit) == 0 && seq[k] < best ->
+                   best = seq[k]; hs = k; hg = GEN(word[k]); hq = seq[k]
+                :: else -> skip
+                fi;
+                k++
+             :: else -> break
+             od;
+             if
+             :: best != 255 -> found = 1; if :: cursor[r] < best -> cursor[r] = best :: else -> skip fi
+             :: else -> if :: cursor[r] < fr -> cursor[r] = fr :: else -> skip fi
+             fi
+          :: else -> skip
+          fi
+        };
+        break
+     :: es == s ->
+        /* the small seqlock over (word, seq, reader_mask) */
+        w1 = word[ei];
+        sq = seq[ei];
+        m = rmask[ei];
+        w2 = word[ei];
+        if
+        :: STATE(w1) == STATE(w2) && PHASE(w1) == COMMITTED && sq == s && (m & rbit) == 0 ->
+           found = 1; hs = ei; hg = GEN(w1); hq = s; break
+        :: else ->
+           /* read already, or overwritten: CAS the cursor s -> s + 1 */
+           atomic { if :: cursor[r] == s -> cursor[r] = s + 1; s = s + 1 :: else -> s = cursor[r] fi }
+        fi
+     fi
+  od
+}
+
+/* a delivered sample: the order and no-loss invariants */
+inline deliver(r, id) {
+  assert(id > last_id[r]);                                       /* strictly increasing */
+  assert(!initially_active[r] || disconnected[r] || id == last_id[r] + 1);   /* active: no gap */
+  last_id[r] = id;
+  delivered[r]++
+}
+
+/* mark_read(handle, r): pin (unless pinned already), cursor CAS, fetch_or reader_mask, unpin */
+inline mark_read(r, rbit) {
+  atomic {                                                /* load + CAS loop, as one step */
+    if
+    :: PHASE(word[hs]) != COMMITTED || GEN(word[hs]) != hg -> pinok = 0         /* gone */
+    :: else ->
+       pinok = 1;
+       if
+       :: (HOLD(word[hs]) & rbit) == 0 -> word[hs] = word[hs] | rbit; pinned[r] = hs  /* pin */
+       :: else -> skip                                                          /* pinned */
+       fi
+    fi
+  };
+  if
+  :: pinok ->
+     sq = seq[hs];
+     atomic { if :: cursor[r] == sq -> cursor[r] = sq + 1 :: else -> skip fi };   /* cursor CAS */
+     rmask[hs] = rmask[hs] | rbit;                                                /* fetch_or */
+     atomic { word[hs] = word[hs] & ~rbit; pinned[r] = -1 }                       /* fetch_and: unpin */
+  :: else -> skip
+  fi;
+  notify()
+}
+
+/* mark_reader_disconnected(r) followed by unregister (the writer's active mask loses r) */
+inline disconnect(r, rbit) {
+  cursor[r] = next_seq;
+  k = 0;
+  do
+  :: k < N ->
+     rmask[k] = rmask[k] | rbit;
+     atomic {
+       if
+       :: PHASE(word[k]) == COMMITTED && (HOLD(word[k]) & rbit) != 0 ->
+          word[k] = word[k] & ~rbit; pinned[r] = -1
+       :: else -> skip
+       fi
+     };
+     k++
+  :: else -> break
+  od;
+  amask = amask & ~rbit;
+  disconnected[r] = 1;
+  notify()
+}
+
+/* dead locals are zeroed so that they do not split states */
+#define CLEAR atomic { s = 0; k = 0; hs = 0; hg = 0; hq = 0; sq = 0; m = 0; fr = 0; best = 0; \
+                       ei = 0; p0 = 0; p1 = 0; es = 0; w1 = 0; w2 = 0; found = 0; pinok = 0 }
+
+#define READER_LOCALS \
+  byte s, k, hs, hg, hq, sq, m, fr, best, g, ei, p0, p1; \
+  short es, w1, w2; \
+  bool found, pinok
+
+/* reader index 0: copying reads */
+proctype CopyReader() {
+  READER_LOCALS;
+  do
+  :: cursor[0] > NS -> break
+  :: else ->
+     g = gen;
+     next_unread(0, 1);
+     if
+     :: found ->
+        /* copy_out: w1, seq1, payload words one by one, (acquire fence) w2, seq2 */
+        w1 = word[hs];
+        if
+        :: PHASE(w1) != COMMITTED || GEN(w1) != hg -> skip                       /* Overwritten */
+        :: else ->
+           sq = seq[hs];
+           p0 = pay0[hs];
+           p1 = pay1[hs];
+           w2 = word[hs];
+#ifdef BUG_NO_RECHECK
+           if :: true ->
+#else
+           if
+           :: STATE(w1) == STATE(w2) && seq[hs] == sq ->
+#endif
+              assert(p0 == p1 && p0 == sq && sq == hq && sq <= committed);      /* no torn read */
+              deliver(0, sq);
+              mark_read(0, 1)
+           :: else -> skip                                                       /* Overwritten */
+           fi
+        fi;
+        CLEAR
+     :: else ->
+        CLEAR;
+        if
+        :: cursor[0] > NS -> break
+        :: else -> wait_for_change(1, g)
+        fi
+     fi
+  od;
+  assert(!initially_active[0] || delivered[0] == NS)                             /* lost nothing */
+}
+
+/* reader index 1: zero-copy reads; may disconnect once */
+proctype PinReader() {
+  READER_LOCALS;
+  do
+  :: cursor[1] > NS -> break
+  :: disconnect(1, 2); break
+  :: else ->
+     g = gen;
+     next_unread(1, 2);
+     if
+     :: found ->
+        /* read_ptr: pin CAS, then read the payload through the span while pinned */
+        atomic {
+          if
+          :: PHASE(word[hs]) != COMMITTED || GEN(word[hs]) != hg -> pinok = 0   /* Overwritten */
+          :: else ->
+             pinok = 1;
+             if
+             :: (HOLD(word[hs]) & 2) == 0 -> word[hs] = word[hs] | 2; pinned[1] = hs
+             :: else -> skip
+             fi
+          fi
+        };
+        if
+        :: pinok ->
+           p0 = pay0[hs];
+           p1 = pay1[hs];
+           assert(p0 == p1 && p0 == hq && hq <= committed);                      /* no torn read */
+           deliver(1, hq);
+           mark_read(1, 2)
+        :: else -> skip
+        fi;
+        CLEAR
+     :: else ->
+        CLEAR;
+        if
+        :: cursor[1] > NS -> break
+        :: else -> wait_for_change(2, g)
+        fi
+     fi
+  od;
+  assert(!initially_active[1] || disconnected[1] || delivered[1] == NS)          /* lost nothing */
+}
+
+/* ---- writer ----------------------------------------------------------------------------------- */
+proctype Writer() {
+  byte id = 1, i, attempt, g, mk, a, sq, ns;
+  short w;
+  bool ok;
+  do
+  :: id > NS -> break
+  :: else ->
+     /* reserve_impl: up to N attempts; on NoFreeSlot wait for a change and try again */
+     ok = 0;
+     do
+     :: ok -> break
+     :: else ->
+        g = gen;
+        attempt = 0;
+        do
+        :: attempt < N && !ok ->
+           atomic { i = rcursor % N; rcursor = (rcursor + 1) % N };   /* fetch_add (relaxed hint) */
+           attempt++;
+           w = word[i];
+           if
+           :: PHASE(w) == WRITING -> skip
+           :: PHASE(w) == FREE -> ok = 1
+           :: PHASE(w) == COMMITTED ->
+#ifdef BUG_IGNORE_HOLD
+              if :: true ->
+#else
+              if :: HOLD(w) == 0 ->
+#endif
+                 mk = rmask[i];
+                 /* all_done(mk & active, active, seq): each active reader read it or moved past */
+                 d_step {
+                   a = amask; sq = seq[i];
+                   ok = ((a & 1) == 0 || (mk & 1) != 0 || cursor[0] > sq) &&
+                        ((a & 2) == 0 || (mk & 2) != 0 || cursor[1] > sq)
+                 }
+              :: else -> skip
+              fi
+           fi;
+           if
+           :: ok ->
+              atomic {                                                    /* CAS(word, w, WRITING(gen+1)) */
+                if
+                :: word[i] == w ->
+                   assert(pinned[0] != i && pinned[1] != i);              /* never reserve a pinned slot */
+                   word[i] = MKW(WRITING, GEN(w) + 1)
+                :: else -> ok = 0
+                fi
+              }
+           :: else -> skip
+           fi
+        :: else -> break
+        od;
+        if
+        :: !ok -> wait_for_change(0, g)                                   /* full: wait for a change */
+        :: else -> skip
+        fi
+     od;
+     atomic { w = 0; g = 0; mk = 0; a = 0; sq = 0; attempt = 0 };
+     /* the payload, one word at a time */
+     pay0[i] = id;
+     pay1[i] = id;
+     /* commit_impl */
+     atomic { ns = next_seq; next_seq++ };                                /* fetch_add */
+     assert(ns == id);
+     seq[i] = ns;
+     rmask[i] = 0;
+     atomic { word[i] = MKW(COMMITTED, GEN(word[i])); committed = ns };  /* the commit point */
+     atomic { ring_seq[ns % N] = ns; ring_slot[ns % N] = i };            /* publish_in_order */
+     notify();
+     atomic { id++; i = 0; ns = 0 }
+  od
+}
+
+/* a lost wake-up leaves a process asleep on the futex although gen moved past what it waits for */
+active proctype Watchdog() {
+end:
+  timeout ->
+    assert(!(asleep[0] && gen != expect[0]) && !(asleep[1] && gen != expect[1]) &&
+           !(asleep[2] && gen != expect[2]))
+}
+
+init {
+  atomic {
+    word[0] = MKW(FREE, 0); word[1] = MKW(FREE, 0);
+    ring_seq[0] = 0 - N + 2; ring_seq[1] = 1 - N;     /* entry k starts at the first s = k (mod N), minus N */
+    ring_slot[0] = 0; ring_slot[1] = 0;
+    cursor[0] = 1; cursor[1] = 1;
+    pinned[0] = -1; pinned[1] = -1;
+    if
+    :: amask = 3
+    :: amask = 2          /* CopyReader outside the active mask */
+    :: amask = 1          /* PinReader outside the active mask */
+    fi;
+    initially_active[0] = (amask & 1) != 0;
+    initially_active[1] = (amask & 2) != 0;
+    run Writer(); run CopyReader(); run PinReader()
+  }
+}
