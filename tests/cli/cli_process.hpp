@@ -13,7 +13,7 @@
 
 namespace shmslot::test {
 
-// Generous on purpose: the tests assert what happens, never how fast (STYLE.md habit 11).
+// Generous on purpose: the tests assert what happens, never how fast.
 inline constexpr std::chrono::seconds kCliWatchdog{120};
 
 struct CliResult {
