@@ -3,7 +3,8 @@
 #
 #   make deps     install the Debian packages (scripts/install-deps.sh; no network when all present)
 #   make build    configure and build the dev preset (build/dev)
-#   make test     dev + asan-ubsan + tsan builds and their ctest runs, then the package test
+#   make test     dev + asan-ubsan + tsan builds and their ctest runs, the package test, a bounded
+#                 fuzzing slice (FUZZ_CI_SECONDS per target) and the model check
 #   make demo     build and run examples/demo (DEMO_PRESET=dev|release, DEMO_ARGS=...)
 #   make bench    build and run bench/ (bench preset), JSON in build/bench-results/, then regenerate
 #                 docs/benchmarks.md and docs/img/*.png (BENCH_*_ARGS=... to run longer)
@@ -23,7 +24,7 @@ CTEST_TIMEOUT ?= 300
 CTEST_ARGS ?= --output-on-failure --timeout $(CTEST_TIMEOUT) -j$(JOBS) --no-tests=error
 DEMO_PRESET ?= dev
 DEMO_ARGS ?=
-TEST_STAGES := test-dev test-asan-ubsan test-tsan test-package
+TEST_STAGES := test-dev test-asan-ubsan test-tsan test-package test-fuzz test-model
 
 # Prerequisite of every build; scripts/test-all.sh sets it empty for its sub-makes, since `make
 # test` has already run it once.
@@ -115,16 +116,20 @@ format:
 FUZZ_SECONDS ?= 300
 FUZZ_TARGETS := fuzz_attach fuzz_flink fuzz_locator
 
-fuzz fuzz-smoke:
+# test-fuzz is the slice `make test` runs: every target for FUZZ_CI_SECONDS.
+FUZZ_CI_SECONDS ?= 60
+
+fuzz fuzz-smoke test-fuzz:
 	scripts/install-deps.sh clang-14 libclang-rt-14-dev
 	fuzz/build.sh
 	@failed=0; for t in $(FUZZ_TARGETS); do \
-	  fuzz/run.sh $$t $(if $(filter fuzz-smoke,$@),20,$(FUZZ_SECONDS)) || failed=1; \
+	  fuzz/run.sh $$t $(if $(filter fuzz-smoke,$@),20,$(if $(filter test-fuzz,$@),$(FUZZ_CI_SECONDS),$(FUZZ_SECONDS))) \
+	    || failed=1; \
 	done; exit $$failed
 
 # The Promela model of the slot protocol (docs/model/README.md): spin's exhaustive safety search,
 # then its self-test (each BUG_* switch must be caught). About 20 s.
-model:
+model test-model:
 	scripts/install-deps.sh spin
 	docs/model/check.sh
 
