@@ -42,7 +42,11 @@ tl::expected<SlotHeader, SlotError> SlotEngine::legacy_copy_out(SlotHandle h, co
 bool SlotEngine::legacy_newest_commit_landed(std::uint32_t copied_sn) const {
   const std::uint32_t taken = header_->next_sn.load(std::memory_order_acquire);
   if (taken - 1U == copied_sn) return true;  // nothing newer was started
-  const auto deadline = std::chrono::steady_clock::now() + kLegacyLandingWait;
+  // A commit this engine has already waited for in vain gets one look, not another full wait: a
+  // writer that died mid-commit would otherwise cost every later read the whole wait.
+  const std::uint64_t stalled_key = (std::uint64_t{1} << 32) | taken;
+  const bool known_stalled = legacy_stalled_.load(std::memory_order_relaxed) == stalled_key;
+  const auto deadline = std::chrono::steady_clock::now() + (known_stalled ? std::chrono::milliseconds(0) : kLegacyLandingWait);
   for (unsigned spin = 0;; ++spin) {
     if (header_->next_sn.load(std::memory_order_acquire) != taken) return true;  // it finished, another began
     for (std::uint32_t i = 0; i < geo_.slot_count; ++i) {
@@ -51,7 +55,11 @@ bool SlotEngine::legacy_newest_commit_landed(std::uint32_t copied_sn) const {
         return true;
       }
     }
-    if ((spin & 63U) == 63U && std::chrono::steady_clock::now() > deadline) return false;  // a stalled writer
+    if ((known_stalled || (spin & 63U) == 63U) && std::chrono::steady_clock::now() > deadline) {
+      // Relaxed: a hint local to this process; a wrong value costs one wait or one look, never a torn read.
+      legacy_stalled_.store(stalled_key, std::memory_order_relaxed);
+      return false;  // a stalled writer
+    }
   }
 }
 

@@ -108,6 +108,8 @@ class SlotEngine {
   bool legacy_newest_commit_landed(std::uint32_t copied_sn) const;
   static constexpr int kLegacyScanAttempts = 64;
   static constexpr std::chrono::milliseconds kLegacyLandingWait{50};
+  // (1 << 32) | next_sn of a ZeroDDS commit that did not land within kLegacyLandingWait; 0: none.
+  mutable std::atomic<std::uint64_t> legacy_stalled_{0};
   void notify();
   // Records an index used without registering (the ZeroDDS way) once per engine; see recovery.md.
   void note_reader(std::uint32_t reader);

@@ -467,6 +467,34 @@ TEST_F(ShmslotReadsZeroDds, ReadSlotRacingAPeerRewriteIsOverwrittenNotTorn) {
       << " bytes of sn 0 and " << new_bytes << " bytes of sn 1: a torn sample, not Overwritten";
 }
 
+// A ZeroDDS writer stopped between its sequence number and its header store (as if it died there):
+// reads of older samples cannot rule out that the stalled commit rewrites their slot, so they report
+// Overwritten, every time (the engine remembers the stalled commit instead of waiting again). Once
+// the commit lands, the same read succeeds: the memory of a stall never hides a good sample.
+TEST_F(ShmslotReadsZeroDds, StalledPeerCommitIsOverwrittenUntilItLands) {
+  ASSERT_NO_FATAL_FAILURE(make(2, 64));
+  // Reader 0 is in the peer's active mask, so the peer leaves slot 0 to it and writes slot 1.
+  ASSERT_EQ(peer_publish(0b1, uniform(32, value_for(0))).second, 0U);
+  auto h = alloc_->next_unread_slot(0);
+  ASSERT_TRUE(h && h->has_value());
+  ASSERT_EQ((*h)->slot_index, 0U);
+  auto idx = peer_->reserve_slot(0b1);
+  ASSERT_TRUE(idx);
+  ASSERT_EQ(*idx, 1U);  // the other slot: slot 0 keeps sample 0 intact
+  auto sn = peer_->begin_commit(1, uniform(32, value_for(1)));
+  ASSERT_TRUE(sn);
+  for (int k = 0; k < 3; ++k) {
+    auto r = alloc_->read_slot(**h);
+    ASSERT_FALSE(r) << "read " << k << " returned a sample while a newer commit was unfinished";
+    EXPECT_EQ(r.error().code, SlotErrorCode::Overwritten);
+  }
+  peer_->end_commit(1, *sn, 32);
+  auto r = alloc_->read_slot(**h);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->header.sequence_number, 0U);
+  EXPECT_TRUE(is_uniform(r->bytes, value_for(0)));
+}
+
 // Torn-read stress: the peer writes with mask 0, so first fit rewrites slot 0 over and
 // over while shmslot copies it. Each sample's payload is size_for(sn) bytes all equal to
 // value_for(sn). Every read must be Overwritten or a uniform payload consistent with its header.
