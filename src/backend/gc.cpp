@@ -1,9 +1,8 @@
 // collect_garbage: finds segments of dead owners and flink files that name nothing, and removes them.
-// Reads a candidate's header and extension with the same validation attach uses, through a
-// read-only mapping, so a probe never writes to a segment it does not end up removing.
+// A candidate's owner is read with read_recorded_owner (the validation attach uses, through a
+// read-only mapping), so a probe never writes to a segment it does not end up removing.
 #include "shmslot/gc.hpp"
 
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,10 +13,8 @@
 #include <system_error>
 #include <utility>
 
-#include "core/layout.hpp"
-#include "core/segment_validate.hpp"
+#include "backend/recorded_owner.hpp"
 #include "platform/flink_file.hpp"
-#include "platform/process.hpp"
 #include "platform/shm.hpp"
 
 namespace shmslot {
@@ -44,43 +41,15 @@ struct Probe {
   std::uint32_t owner_pid = 0;
 };
 
-// A read-only view of an object's first bytes; unmaps once.
-class ReadOnlyMap {
- public:
-  ReadOnlyMap(int fd, std::size_t size) : size_(size) {
-    void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-    if (p != MAP_FAILED) base_ = static_cast<const std::byte*>(p);
-  }
-  ~ReadOnlyMap() {
-    if (base_ != nullptr) ::munmap(const_cast<std::byte*>(base_), size_);
-  }
-  ReadOnlyMap(const ReadOnlyMap&) = delete;
-  ReadOnlyMap& operator=(const ReadOnlyMap&) = delete;
-  const std::byte* data() const { return base_; }
-
- private:
-  const std::byte* base_ = nullptr;
-  std::size_t size_;
-};
-
 // Whether `name` is a shmslot segment of this uid, and whether its recorded owner is alive.
 Probe probe_segment(const std::string& name, uid_t me) {
   auto fd = platform::shm_open_existing(name, /*read_only=*/true);
   if (!fd) return Probe{fd.error().err == ENOENT ? Verdict::Missing : Verdict::NotOurs, 0};
   auto info = platform::stat_fd(fd->get(), name);
-  if (!info || !info->regular || info->uid != me || info->size < core::kSegmentHeaderSize) return Probe{};
-  const auto size = static_cast<std::size_t>(info->size);
-  const ReadOnlyMap map(fd->get(), size);
-  if (map.data() == nullptr) return Probe{};
-  auto geometry = core::validate_segment(map.data(), info->size);
-  // Not extended: a ZeroDDS segment (or one still being formatted: the extension magic is stored
-  // last), whose owner cannot be checked.
-  if (!geometry || !geometry->extended) return Probe{};
-  // Line 0 of the extension is written once, before the segment is published.
-  const auto* ctl = reinterpret_cast<const core::ExtControl*>(map.data() + geometry->ext_offset);
-  const std::uint32_t pid = ctl->owner_pid;
-  const bool alive = platform::process_alive(static_cast<pid_t>(pid), ctl->owner_start_time);
-  return Probe{alive ? Verdict::Alive : Verdict::Dead, pid};
+  if (!info || !info->regular || info->uid != me) return Probe{};
+  const auto owner = read_recorded_owner(fd->get(), info->size);
+  if (!owner) return Probe{};
+  return Probe{owner->alive() ? Verdict::Alive : Verdict::Dead, owner->pid};
 }
 
 // A flink file of this uid in the directory, with a valid segment name.

@@ -1,7 +1,6 @@
 // Creating, attaching and tearing down POSIX segments; the slot protocol itself is in src/core.
 #include "shmslot/posix_slot_allocator.hpp"
 
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -9,6 +8,7 @@
 #include <cstring>
 #include <thread>
 
+#include "backend/recorded_owner.hpp"
 #include "core/layout.hpp"
 #include "core/segment_validate.hpp"
 #include "core/slot_engine.hpp"
@@ -89,31 +89,15 @@ tl::expected<Leftover, PosixSlotError> clear_leftover(const std::string& path) {
     return error(PosixErrorCode::InUse, "flink " + path + " names " + flink->name + " of uid " +
                                             std::to_string(info->uid) + "; not touched");
   }
-  std::optional<core::Geometry> geometry;
-  std::uint32_t owner_pid = 0;
-  std::uint64_t owner_start = 0;
-  if (info->regular && info->size >= core::kV1SegmentHeaderSize) {
-    const auto size = static_cast<std::size_t>(info->size);
-    void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, seg->get(), 0);
-    if (p != MAP_FAILED) {
-      const auto* base = static_cast<const std::byte*>(p);
-      if (auto g = core::validate_segment(base, info->size); g && g->extended) {
-        geometry = *g;
-        const auto* ctl = reinterpret_cast<const core::ExtControl*>(base + g->ext_offset);
-        owner_pid = ctl->owner_pid;
-        owner_start = ctl->owner_start_time;
-      }
-      ::munmap(p, size);
-    }
-  }
-  if (!geometry) {
+  const auto owner = info->regular ? read_recorded_owner(seg->get(), info->size) : std::nullopt;
+  if (!owner) {
     return error(PosixErrorCode::InUse, "flink " + path + " names " + flink->name +
                                             ", which is not a segment shmslot created; its owner's liveness cannot "
                                             "be checked (remove the flink file if that owner is gone)");
   }
-  if (platform::process_alive(static_cast<pid_t>(owner_pid), owner_start)) {
+  if (owner->alive()) {
     return error(PosixErrorCode::InUse, "flink " + path + " names " + flink->name + ", whose owner (pid " +
-                                            std::to_string(owner_pid) + ") is alive");
+                                            std::to_string(owner->pid) + ") is alive");
   }
   (void)platform::shm_remove(flink->name);
   platform::unlink_if_same(path, flink->fd.get());

@@ -27,6 +27,12 @@ tl::expected<Mapping, SysError> map_shared(int fd, std::size_t size, const char*
   return Mapping(static_cast<std::byte*>(p), size);
 }
 
+tl::expected<Mapping, SysError> map_read_only(int fd, std::size_t size, const char* what) {
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) return tl::unexpected(last_error(std::string("mmap (read-only) ") + what));
+  return Mapping(static_cast<std::byte*>(p), size);
+}
+
 tl::expected<Mapping, SysError> map_anonymous(std::size_t size) {
   void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return tl::unexpected(last_error("mmap anonymous"));

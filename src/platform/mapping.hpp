@@ -33,6 +33,10 @@ class Mapping {
 // MAP_SHARED read-write mapping of `size` bytes of `fd`.
 tl::expected<Mapping, SysError> map_shared(int fd, std::size_t size, const char* what);
 
+// MAP_SHARED read-only mapping of `size` bytes of `fd`: for looking at a segment without any
+// chance of writing to it. The bytes must not be written through data().
+tl::expected<Mapping, SysError> map_read_only(int fd, std::size_t size, const char* what);
+
 // Zero-filled private anonymous memory (the in-memory backend's segment).
 tl::expected<Mapping, SysError> map_anonymous(std::size_t size);
 
