@@ -36,9 +36,14 @@ struct SlotSnapshot {
   std::optional<std::chrono::nanoseconds> age;  ///< since commit (shmslot segments only)
 };
 
+/// A reader entry of a shmslot segment: its cursor and what the registry records about it.
 struct ReaderSnapshot {
   std::uint32_t index = 0;
-  std::uint64_t cursor = 0;  ///< next sequence number it expects
+  std::uint64_t cursor = 0;       ///< next sequence number it expects
+  bool registered = false;        ///< claimed through register_reader (or recorded on first use)
+  std::uint32_t owner_pid = 0;    ///< the process holding the entry; 0: none
+  bool owner_alive = false;       ///< that process runs (pid and start time match)
+  std::uint64_t evictions = 0;    ///< samples evicted (evict_stale) before it read them
 };
 
 struct SegmentSnapshot {
@@ -56,7 +61,7 @@ struct SegmentSnapshot {
   std::uint32_t owner_pid = 0;
   bool owner_alive = false;
   std::vector<SlotSnapshot> slots;
-  std::vector<ReaderSnapshot> readers;  ///< shmslot segments: the 32 reader cursors
+  std::vector<ReaderSnapshot> readers;  ///< shmslot segments: the 32 reader entries
 };
 
 }  // namespace shmslot

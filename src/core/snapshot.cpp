@@ -36,7 +36,12 @@ SegmentSnapshot SlotEngine::snapshot() const {
     out.owner_pid = ctl_->owner_pid;
     out.owner_alive = platform::process_alive(static_cast<pid_t>(ctl_->owner_pid), ctl_->owner_start_time);
     for (std::uint32_t r = 0; r < kMaxReaders; ++r) {
-      out.readers.push_back(ReaderSnapshot{r, ctl_->readers[r].cursor.load(std::memory_order_relaxed)});
+      const ReaderStats stats = reader_stats(r).value_or(ReaderStats{});  // in range on an extended segment
+      ReaderSnapshot reader{r, stats.cursor, stats.registered, stats.owner_pid, false, stats.evictions};
+      reader.owner_alive = stats.owner_pid != 0 &&
+                           platform::process_alive(static_cast<pid_t>(stats.owner_pid),
+                                                   ctl_->readers[r].owner_start.load(std::memory_order_relaxed));
+      out.readers.push_back(reader);
     }
   }
   out.slots.reserve(static_cast<std::size_t>(geo_.slot_count));

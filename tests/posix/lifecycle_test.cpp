@@ -267,6 +267,15 @@ TEST(PosixLifecycle, SnapshotShowsSlotsReadersAndOwner) {
   ASSERT_TRUE(consumer->mark_read(**next, 2));
   EXPECT_EQ(consumer->snapshot().readers[2].cursor, 1U);
   EXPECT_EQ(consumer->snapshot().slots[0].reader_mask, 0b100U);
+  // The registry rides along: an explicitly registered entry names its live owner.
+  auto index = consumer->register_reader(5);
+  ASSERT_TRUE(index);
+  const SegmentSnapshot after = owner->snapshot();
+  EXPECT_TRUE(after.readers[5].registered);
+  EXPECT_EQ(after.readers[5].owner_pid, static_cast<std::uint32_t>(::getpid()));
+  EXPECT_TRUE(after.readers[5].owner_alive);
+  EXPECT_FALSE(after.readers[6].registered);
+  EXPECT_EQ(after.readers[6].owner_pid, 0U);
 }
 
 }  // namespace

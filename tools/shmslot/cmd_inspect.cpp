@@ -42,10 +42,6 @@ int run(const Options& o) {
   do {
     const SegmentSnapshot snap = segment->snapshot();
     view.published = still_published(*segment);
-    view.registry.clear();
-    for (std::uint32_t r = 0; snap.extended && r < kMaxReaders; ++r) {
-      view.registry.push_back(segment->reader_stats(r).value_or(ReaderStats{}));
-    }
     if (o.json) {
       // --watch --json: one object per line, a stream for other tools.
       fmt::print("{}\n", render_json(view, snap).dump());

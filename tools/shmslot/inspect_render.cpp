@@ -1,8 +1,5 @@
 #include "inspect_render.hpp"
 
-#include <signal.h>
-
-#include <cerrno>
 #include <iterator>
 
 #include <fmt/core.h>
@@ -16,23 +13,14 @@ const char* notify_name(NotifyMode mode) { return mode == NotifyMode::WakeAlways
 
 std::string mask_hex(ReaderMask mask) { return fmt::format("0x{:08x}", mask); }
 
-// The registry entry of reader `index`, or an empty one.
-ReaderStats registry_of(const InspectView& view, std::uint32_t index) {
-  return index < view.registry.size() ? view.registry[index] : ReaderStats{};
-}
-
 // A reader entry is worth a line when anything in it is set.
 bool shown(const InspectView& view, const ReaderSnapshot& r) {
-  const ReaderStats s = registry_of(view, r.index);
-  return view.all_readers || r.cursor != 0 || s.registered || s.owner_pid != 0 || s.evictions != 0;
+  return view.all_readers || r.cursor != 0 || r.registered || r.owner_pid != 0 || r.evictions != 0;
 }
 
-// kill(pid, 0): the process exists (EPERM: it exists, but is another user's).
-bool pid_exists(std::uint32_t pid) { return pid != 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
-
-std::string owner_text(const ReaderStats& s) {
-  if (s.owner_pid == 0) return "-";
-  return fmt::format("pid {}{}", s.owner_pid, pid_exists(s.owner_pid) ? "" : " (dead)");
+std::string owner_text(const ReaderSnapshot& r) {
+  if (r.owner_pid == 0) return "-";
+  return fmt::format("pid {}{}", r.owner_pid, r.owner_alive ? "" : " (dead)");
 }
 
 // What the last column of a slot row shows: the pinning readers of a committed slot, the loaning
@@ -64,9 +52,8 @@ void append_readers(std::string& out, const InspectView& view, const SegmentSnap
   constexpr const char* kRow = "{:>6}  {:>12}  {:<10}  {:<16}  {}\n";
   for (const ReaderSnapshot& r : snap.readers) {
     if (shown(view, r)) {
-      const ReaderStats s = registry_of(view, r.index);
-      fmt::format_to(std::back_inserter(rows), kRow, r.index, r.cursor, s.registered ? "yes" : "no", owner_text(s),
-                     s.evictions);
+      fmt::format_to(std::back_inserter(rows), kRow, r.index, r.cursor, r.registered ? "yes" : "no", owner_text(r),
+                     r.evictions);
     } else {
       ++hidden;
     }
@@ -158,12 +145,12 @@ nlohmann::ordered_json render_json(const InspectView& view, const SegmentSnapsho
     json readers = json::array();
     for (const ReaderSnapshot& r : snap.readers) {
       if (!shown(view, r)) continue;
-      const ReaderStats st = registry_of(view, r.index);
       readers.push_back({{"index", r.index},
                          {"cursor", r.cursor},
-                         {"registered", st.registered},
-                         {"owner_pid", st.owner_pid != 0 ? json(st.owner_pid) : json(nullptr)},
-                         {"evictions", st.evictions}});
+                         {"registered", r.registered},
+                         {"owner_pid", r.owner_pid != 0 ? json(r.owner_pid) : json(nullptr)},
+                         {"owner_alive", r.owner_pid != 0 ? json(r.owner_alive) : json(nullptr)},
+                         {"evictions", r.evictions}});
     }
     j["readers"] = std::move(readers);
   } else {

@@ -19,8 +19,6 @@ struct InspectView {
   bool published = true;  ///< the flink file still names this segment
   NotifyMode notify = NotifyMode::WakeOnDemand;
   bool all_readers = false;  ///< every reader entry, not only those in use
-  /// The registry's view of reader entries 0..31 (shmslot segments; empty for ZeroDDS ones).
-  std::vector<ReaderStats> registry;
 };
 
 /// Several lines, each ending in '\n'.
