@@ -6,7 +6,10 @@ install(TARGETS shmslot EXPORT shmslotTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/shmslot DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# bridge.hpp belongs to shmslot_bridge (src/bridge), which is built in the tree for the tool and
+# its tests but not installed: the installed package must not need Cyclone DDS.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/shmslot DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+        PATTERN "bridge.hpp" EXCLUDE)
 install(EXPORT shmslotTargets NAMESPACE shmslot:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/shmslot)
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/shmslotConfig.cmake.in

@@ -15,6 +15,9 @@
 #   libcli11-dev        CLI11, argument parsing for the shmslot CLI (tools/shmslot) and the demo
 #   libfmt-dev          fmt, formatted output of the CLI and the demo
 #   nlohmann-json3-dev  nlohmann/json, JSON output of the CLI and the benchmarks
+#   cyclonedds-dev      Cyclone DDS (C library, CMake package): the bridge between hosts (docs/bridge.md)
+#   cyclonedds-tools    idlc, which compiles the bridge's envelope IDL at build time
+#   iproute2            `ip netns` and veth pairs: the two hosts of the bridge tests
 set -euo pipefail
 
 packages=(
@@ -29,6 +32,9 @@ packages=(
   libcli11-dev
   libfmt-dev
   nlohmann-json3-dev
+  cyclonedds-dev
+  cyclonedds-tools
+  iproute2
   "$@"
 )
 

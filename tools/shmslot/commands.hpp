@@ -12,5 +12,6 @@ void register_pub(CLI::App& app);
 void register_sub(CLI::App& app);
 void register_gc(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_bridge(CLI::App& app);
 
 }  // namespace shmslot::cli

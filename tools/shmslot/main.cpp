@@ -60,6 +60,9 @@ int run(int argc, char** argv) {
 #ifdef SHMSLOT_HAVE_BENCH
   shmslot::cli::register_bench(app);
 #endif
+#ifdef SHMSLOT_HAVE_BRIDGE
+  shmslot::cli::register_bridge(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
