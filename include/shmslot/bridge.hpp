@@ -21,8 +21,9 @@ namespace shmslot::bridge {
 
 /// The DDS QoS of a link; both ends of a link must use the same (docs/bridge.md, "QoS mapping").
 struct LinkQos {
-  /// Reliable: RELIABLE, KEEP_ALL history limited to `depth` samples, so a full history blocks the
-  /// sender instead of dropping. BestEffort: BEST_EFFORT, KEEP_LAST `depth`.
+  /// Reliable: RELIABLE, KEEP_ALL; the reader's history holds at most `depth` samples and refuses
+  /// more, so the sender blocks (on Cyclone's unacknowledged-data watermark, not on `depth`)
+  /// instead of dropping. BestEffort: BEST_EFFORT, KEEP_LAST `depth`.
   Reliability reliability = Reliability::Reliable;
   std::uint32_t depth = 64;  ///< 1 .. 2^31-1
 };

@@ -62,9 +62,12 @@ struct FromDdsBridge::Impl {
     if (slot) writer->discard(*slot);
   }
 
-  void refresh_matched() {
+  tl::expected<void, BridgeError> refresh_matched() {
     dds_subscription_matched_status_t status{};
-    if (dds_get_subscription_matched_status(reader, &status) == DDS_RETCODE_OK) matched = status.current_count;
+    const dds_return_t rc = dds_get_subscription_matched_status(reader, &status);
+    if (rc != DDS_RETCODE_OK) return tl::unexpected(detail::dds_error("dds_get_subscription_matched_status", rc));
+    matched = status.current_count;
+    return {};
   }
 
   // Checks and commits one envelope.
@@ -135,10 +138,12 @@ struct FromDdsBridge::Impl {
       if (*took) continue;
       const auto left = deadline - Clock::now();
       if (left <= Clock::duration::zero()) break;
-      const auto slice = std::min<Clock::duration>(left, kIdleSlice);
-      (void)dds_waitset_wait(waitset, nullptr, 0, std::chrono::duration_cast<std::chrono::nanoseconds>(slice).count());
+      const auto slice = std::chrono::duration_cast<std::chrono::nanoseconds>(std::min<Clock::duration>(left, kIdleSlice));
+      if (const dds_return_t rc = dds_waitset_wait(waitset, nullptr, 0, slice.count()); rc < 0) {
+        return tl::unexpected(detail::dds_error("dds_waitset_wait", rc));
+      }
     }
-    refresh_matched();
+    if (auto r = refresh_matched(); !r) return tl::unexpected(r.error());
     return static_cast<std::size_t>(stats.forwarded - before);
   }
 };

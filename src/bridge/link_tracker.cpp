@@ -16,12 +16,32 @@ LinkVerdict LinkTracker::on_sample(std::uint64_t writer_id, std::uint64_t link_s
   return v;
 }
 
-std::uint64_t SequenceUnwrapper::unwrap(std::uint32_t sn32, std::uint64_t& skipped) {
-  // The distance forward from the expected number, modulo 2^32: readers take samples in ascending
-  // order, so the true value is never behind the expected one.
-  const std::uint32_t ahead = sn32 - static_cast<std::uint32_t>(next_);
-  const std::uint64_t value = next_ + ahead;
-  skipped = ahead;
+std::uint64_t SequenceUnwrapper::unwrap(std::uint32_t sn32, std::uint64_t& skipped,
+                                        std::optional<std::uint64_t> known) {
+  std::uint64_t value = sn32;
+  if (known && static_cast<std::uint32_t>(*known) == sn32) {
+    value = *known;
+  } else if (started_) {
+    // The nearest to the expected number: up to 2^31 - 1 ahead or 2^31 behind. Nothing lies
+    // behind 0, so from a small expected number a "behind" value is really that far ahead.
+    const auto delta = static_cast<std::int64_t>(static_cast<std::int32_t>(sn32 - static_cast<std::uint32_t>(next_)));
+    if (delta >= 0) {
+      value = next_ + static_cast<std::uint64_t>(delta);
+    } else if (next_ >= static_cast<std::uint64_t>(-delta)) {
+      value = next_ - static_cast<std::uint64_t>(-delta);
+    } else {
+      value = next_ + static_cast<std::uint32_t>(sn32 - static_cast<std::uint32_t>(next_));
+    }
+  }
+  if (!started_) {
+    started_ = true;
+    next_ = value;
+  }
+  if (value < next_) {
+    skipped = 0;  // late: its number was passed (and counted) when a later one came
+    return value;
+  }
+  skipped = value - next_;
   next_ = value + 1;
   return value;
 }

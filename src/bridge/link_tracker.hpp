@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <unordered_map>
 
 namespace shmslot::bridge::detail {
@@ -28,15 +29,23 @@ class LinkTracker {
 };
 
 /// Extends 32-bit slot-header sequence numbers to 64 bits for a reader that sees them in
-/// ascending order: the value closest above the previous one. Seeded with the reader's cursor.
+/// ascending order, except that a ZeroDDS segment's scan may hand one out late.
 class SequenceUnwrapper {
  public:
-  explicit SequenceUnwrapper(std::uint64_t first_expected) : next_(first_expected) {}
-  /// The 64-bit sequence number of `sn32`, and how many numbers were skipped since the last.
-  std::uint64_t unwrap(std::uint32_t sn32, std::uint64_t& skipped);
+  /// Takes the first number it sees as it is: a segment without a reader cursor (ZeroDDS's).
+  SequenceUnwrapper() = default;
+  /// Expects `first_expected` first: the reader's cursor.
+  explicit SequenceUnwrapper(std::uint64_t first_expected) : next_(first_expected), started_(true) {}
+  /// The 64-bit sequence number of `sn32`, and in `skipped` how many numbers were passed since the
+  /// last one. `known`, when its low 32 bits are `sn32`, is the exact value (a reader cursor, which
+  /// next_unread_slot leaves on the sample it returns); otherwise the value nearest the expected
+  /// one, by signed 32-bit difference as the ZeroDDS scan orders them. A number behind the last
+  /// one is no gap and leaves the expected number where it is.
+  std::uint64_t unwrap(std::uint32_t sn32, std::uint64_t& skipped, std::optional<std::uint64_t> known = std::nullopt);
 
  private:
-  std::uint64_t next_;
+  std::uint64_t next_ = 0;
+  bool started_ = false;
 };
 
 }  // namespace shmslot::bridge::detail

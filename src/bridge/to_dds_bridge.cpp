@@ -98,7 +98,7 @@ struct ToDdsBridge::Impl {
   std::uint64_t writer_id = random_writer_id();
   std::uint64_t next_link = 0;
   TypeHash type_hash{};
-  detail::SequenceUnwrapper unwrap{0};
+  detail::SequenceUnwrapper unwrap;
   std::vector<std::byte> buffer;
   std::optional<Pending> pending;
   std::uint32_t matched = 0;
@@ -112,9 +112,12 @@ struct ToDdsBridge::Impl {
     if (segment != nullptr) (void)segment->unregister_reader(reader);
   }
 
-  void refresh_matched() {
+  tl::expected<void, BridgeError> refresh_matched() {
     dds_publication_matched_status_t status{};
-    if (dds_get_publication_matched_status(writer, &status) == DDS_RETCODE_OK) matched = status.current_count;
+    const dds_return_t rc = dds_get_publication_matched_status(writer, &status);
+    if (rc != DDS_RETCODE_OK) return tl::unexpected(detail::dds_error("dds_get_publication_matched_status", rc));
+    matched = status.current_count;
+    return {};
   }
 
   // Copies the next unread sample into `pending`; false if none came before the deadline.
@@ -130,8 +133,12 @@ struct ToDdsBridge::Impl {
           if (header.error().code == SlotErrorCode::Overwritten) continue;  // its number becomes a gap
           return slot_error("read_slot_into", header.error());
         }
+        // The cursor sits on the sample next_unread_slot returned: its exact 64-bit number, where
+        // the segment keeps cursors (a ZeroDDS segment has only the 32-bit one in the header).
+        std::optional<std::uint64_t> cursor;
+        if (auto reader_stats = segment->reader_stats(reader)) cursor = reader_stats->cursor;
         std::uint64_t skipped = 0;
-        const std::uint64_t origin = unwrap.unwrap(header->sequence_number, skipped);
+        const std::uint64_t origin = unwrap.unwrap(header->sequence_number, skipped, cursor);
         stats.gaps += skipped;
         pending = Pending{**next, std::min<std::size_t>(header->sample_size, buffer.size()), origin};
         return true;
@@ -174,18 +181,23 @@ struct ToDdsBridge::Impl {
     const auto deadline = Clock::now() + budget;
     const std::uint64_t before = stats.forwarded;
     for (;;) {
-      refresh_matched();
+      if (auto r = refresh_matched(); !r) return tl::unexpected(r.error());
       if (matched == 0 && qos.reliability == Reliability::Reliable) {
         // Nobody to deliver to: take nothing, so the segment holds the samples (and, once full,
         // its writer) until a reader matches.
         if (Clock::now() >= deadline) break;
-        (void)dds_waitset_wait(waitset, nullptr, 0, until(deadline));
+        if (const dds_return_t rc = dds_waitset_wait(waitset, nullptr, 0, until(deadline)); rc < 0) {
+          return tl::unexpected(detail::dds_error("dds_waitset_wait", rc));
+        }
         continue;
       }
       if (!pending) {
         auto got = take_next(deadline);
         if (!got) return tl::unexpected(got.error());
         if (!*got) break;
+        // The matches again before writing: the reader may have left while we waited for the
+        // sample, and a reliable write to nobody would lose it.
+        continue;
       }
       if (matched == 0) {
         ++stats.dropped;  // best effort with no reader: nobody would receive it
@@ -222,8 +234,7 @@ tl::expected<ToDdsBridge, BridgeError> ToDdsBridge::open(SlotBackend& segment, c
     return tl::unexpected(reader.error());
   }
   impl->reader = *reader;
-  auto cursor = segment.reader_stats(impl->reader);
-  impl->unwrap = detail::SequenceUnwrapper(cursor ? cursor->cursor : 0);
+  if (auto cursor = segment.reader_stats(impl->reader)) impl->unwrap = detail::SequenceUnwrapper(cursor->cursor);
   impl->type_hash = segment.type_hash().value_or(TypeHash{});
   impl->buffer.resize(segment.slot_capacity());
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,10 +55,15 @@ HostProcess::HostProcess(const Host& host, const std::vector<std::string>& args,
   for (auto& e : env_s) envp.push_back(e.data());
   envp.push_back(nullptr);
   const std::string netns_path = host.netns.empty() ? std::string() : "/var/run/netns/" + host.netns;
+  const pid_t parent = ::getpid();
 
   pid_ = ::fork();
   if (pid_ < 0) std::abort();
   if (pid_ == 0) {
+    // A test killed before its destructors run (a crash, a SIGKILL) takes its processes with it:
+    // SIGTERM, so that a bridge or an owner still removes its segment. The check after it covers a
+    // test that died before the prctl.
+    if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || ::getppid() != parent) ::_exit(124);
     if (!netns_path.empty()) {
       const int ns = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
       if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) ::_exit(126);

@@ -2,7 +2,9 @@
 // network namespace (setns before exec), with the host's Cyclone settings in its environment,
 // stdout and stderr in files under the test's directory. The destructor stops (SIGINT, then
 // SIGKILL) and reaps a process still running, so a failing test leaves none behind and a bridge
-// stopped this way still removes its segment.
+// stopped this way still removes its segment; a test process killed outright takes its processes
+// with it (SIGTERM as the parent-death signal). Made in the test's main thread: the signal follows
+// the thread that forked.
 #pragma once
 
 #include <sys/types.h>

@@ -56,5 +56,50 @@ TEST(SequenceUnwrapper, StartsAtTheReadersCursor) {
   EXPECT_EQ(skipped, 2U);
 }
 
+TEST(SequenceUnwrapper, ANumberBehindTheLastIsLateNotAGapAndTheNumbersGoOn) {
+  // A ZeroDDS segment's scan can hand out 11 after 12: 11 was passed, not lost 2^32 - 1 times.
+  SequenceUnwrapper u(10);
+  std::uint64_t skipped = 0;
+  EXPECT_EQ(u.unwrap(10, skipped), 10U);
+  EXPECT_EQ(u.unwrap(12, skipped), 12U);
+  EXPECT_EQ(skipped, 1U);
+  EXPECT_EQ(u.unwrap(11, skipped), 11U);
+  EXPECT_EQ(skipped, 0U);
+  EXPECT_EQ(u.unwrap(13, skipped), 13U);
+  EXPECT_EQ(skipped, 0U);
+}
+
+TEST(SequenceUnwrapper, ANumberLateAcrossTheWrapStaysBeforeIt) {
+  SequenceUnwrapper u(0xFFFFFFFEULL);
+  std::uint64_t skipped = 0;
+  EXPECT_EQ(u.unwrap(0x00000000U, skipped), 0x100000000ULL);
+  EXPECT_EQ(skipped, 2U);
+  EXPECT_EQ(u.unwrap(0xFFFFFFFFU, skipped), 0xFFFFFFFFULL);
+  EXPECT_EQ(skipped, 0U);
+  EXPECT_EQ(u.unwrap(0x00000001U, skipped), 0x100000001ULL);
+  EXPECT_EQ(skipped, 0U);
+}
+
+TEST(SequenceUnwrapper, WithoutACursorTheFirstNumberIsNoGap) {
+  // A ZeroDDS segment keeps no reader cursor: what was written before the bridge came was not lost.
+  SequenceUnwrapper u;
+  std::uint64_t skipped = 0;
+  EXPECT_EQ(u.unwrap(5000, skipped), 5000U);
+  EXPECT_EQ(skipped, 0U);
+  EXPECT_EQ(u.unwrap(5002, skipped), 5002U);
+  EXPECT_EQ(skipped, 1U);
+}
+
+TEST(SequenceUnwrapper, AKnownNumberIsTakenAsItIsEvenPast2To31) {
+  // The reader's cursor gives the exact number; the 32-bit one alone could not tell a jump of 3 * 2^32.
+  SequenceUnwrapper u(10);
+  std::uint64_t skipped = 0;
+  EXPECT_EQ(u.unwrap(5, skipped, (3ULL << 32) | 5), (3ULL << 32) | 5);
+  EXPECT_EQ(skipped, ((3ULL << 32) | 5) - 10);
+  // A cursor that does not hold this number is ignored.
+  EXPECT_EQ(u.unwrap(7, skipped, 12345), (3ULL << 32) | 7);
+  EXPECT_EQ(skipped, 1U);
+}
+
 }  // namespace
 }  // namespace shmslot::bridge::detail

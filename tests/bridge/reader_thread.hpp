@@ -31,6 +31,8 @@ class ReaderThread {
   std::uint64_t lost() const { return lost_.load(); }              ///< indices skipped after the first read
   std::uint64_t disordered() const { return disordered_.load(); }  ///< index not above the last
   std::uint64_t corrupt() const { return corrupt_.load(); }
+  /// One past the highest index read: the writer's count once its last sample has arrived.
+  std::uint64_t next_index() const { return next_index_.load(); }
 
  private:
   void run();
@@ -45,7 +47,7 @@ class ReaderThread {
   std::atomic<std::uint64_t> lost_{0};
   std::atomic<std::uint64_t> disordered_{0};
   std::atomic<std::uint64_t> corrupt_{0};
-  std::uint64_t next_index_ = 0;
+  std::atomic<std::uint64_t> next_index_{0};
   std::thread thread_;
 };
 

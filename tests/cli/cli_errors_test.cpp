@@ -108,6 +108,10 @@ TEST(CliErrors, UsageErrorsAre2) {
            {"sub", "seg", "--reader", "32"},
            {"sub", "seg", "--json", "--hex"},
            {"sub", "seg", "--timeout", "-1"},
+           {"sub", "seg", "--timeout", "nan"},    // NaN passes a plain range check
+           {"sub", "seg", "--timeout", "1e300"},  // beyond any clock's duration
+           {"pub", "seg", "--generate", "--size", "64", "--rate", "inf"},
+           {"bench", "--max-seconds", "nan"},
            {"inspect", "seg", "--interval", "100"},  // --interval without --watch
            {"gc", "--unknown"},
        }) {

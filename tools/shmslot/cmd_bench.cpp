@@ -132,7 +132,9 @@ void register_bench(CLI::App& app) {
       ->check(CLI::IsMember({"full", "stamp"}));
   cmd->add_option("--roundtrips", o->roundtrips, "Recorded round trips per system")->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--max-seconds", o->max_seconds, "Cap on the recorded phase per system")->capture_default_str();
+  cmd->add_option("--max-seconds", o->max_seconds, "Cap on the recorded phase per system")
+      ->capture_default_str()
+      ->check(finite_range_validator(0.001, kMaxSeconds));
   cmd->add_flag("--json", o->json, "One JSON object on stdout instead of the table");
   set_action(*cmd, [o] { return run(*o); });
 }

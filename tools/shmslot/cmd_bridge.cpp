@@ -199,7 +199,7 @@ void register_bridge(CLI::App& app) {
   cmd->add_option("--depth", o->depth, "DDS history depth")->capture_default_str()->check(CLI::Range(1U, 1U << 30));
   cmd->add_option("--stats", o->stats_s, "Print a stats line every SEC seconds (0: only at exit)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(finite_range_validator(0, kMaxSeconds));
   cmd->add_option("--type-hash", o->type_hash,
                   "--to-dds: refuse (exit 6) a segment of another type hash; --from-dds: record it in the segment")
       ->check(type_hash_validator());

@@ -209,7 +209,7 @@ void register_pub(CLI::App& app) {
       ->needs(generate);
   cmd->add_option("--rate", o->rate, "Generated payloads per second (0: as fast as possible)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber)
+      ->check(finite_range_validator(0, 1e9))
       ->needs(generate);
   cmd->add_option("--mask", o->mask,
                   "Active readers (hex): a slot is reused only once these readers have read it; 0: never wait")

@@ -221,7 +221,7 @@ void register_sub(CLI::App& app) {
   cmd->add_option("--max", o->max, "Stop after N samples (0: no limit)")->capture_default_str();
   cmd->add_option("--timeout", o->timeout_s, "Stop after SEC seconds without a sample (0: never)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(finite_range_validator(0, kMaxSeconds));
   cmd->add_option("--type-hash", o->type_hash, "Refuse (exit 6) a segment that records another type hash")
       ->check(type_hash_validator());
   set_action(*cmd, [o] { return run(*o); });

@@ -1,5 +1,6 @@
 #include "command.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -55,6 +56,17 @@ std::string_view strip_0x(std::string_view text) {
   return text;
 }
 }  // namespace
+
+CLI::Validator finite_range_validator(double low, double high) {
+  return CLI::Validator(
+      [low, high](std::string& text) -> std::string {
+        double value = 0;
+        const bool parsed = CLI::detail::lexical_cast(text, value);
+        if (parsed && std::isfinite(value) && value >= low && value <= high) return {};
+        return fmt::format("expected a number from {} to {}, got '{}'", low, high, text);
+      },
+      fmt::format("NUMBER in [{} - {}]", low, high));
+}
 
 CLI::Validator hex32_validator() {
   return CLI::Validator(

@@ -35,6 +35,13 @@ CLI::Validator type_hash_validator();
 /// A CLI11 check for a hexadecimal number that fits in 32 bits ("0x" prefix optional).
 CLI::Validator hex32_validator();
 
+/// A CLI11 check for a number in [low, high] that is finite: CLI::Range lets NaN through, and a
+/// NaN or huge number of seconds would make the duration conversion undefined.
+CLI::Validator finite_range_validator(double low, double high);
+
+/// The longest time a seconds option accepts: about 11.6 days.
+inline constexpr double kMaxSeconds = 1e6;
+
 /// Parses what hex32_validator accepted.
 std::uint32_t parse_hex32(const std::string& text);
 
