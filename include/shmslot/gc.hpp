@@ -42,10 +42,12 @@ struct GcEntry {
 
 /// Finds, and unless `dry_run` removes, (a) shm objects named /shmem_* that carry the shmslot
 /// extension and whose recorded owner (pid and start time) is dead, and (b) flink files in the
-/// flink directory whose segment does not exist or was collected in (a). Never touches an object
+/// flink directory whose segment does not exist or was collected in (a), and (c) the draft flink
+/// files ("<flink>.<pid>.<hex>.tmp", unlocked, pid gone) of creates that died midway, with the
+/// segments they name. Never touches an object
 /// without the shmslot flag (ZeroDDS uses the same names), one whose owner is alive (by its record,
 /// or because a flink file naming it is still locked), anything owned by another uid, or a file that
-/// does not hold a valid segment name. Segments come first in the result, then flink files.
+/// does not hold a valid segment name. Entries of (a) come first, then (b), then (c).
 /// Fails (Shm) only when /dev/shm or the flink directory cannot be listed; a missing flink
 /// directory is empty.
 tl::expected<std::vector<GcEntry>, PosixSlotError> collect_garbage(const GcOptions& options = {});

@@ -181,6 +181,32 @@ tl::expected<std::vector<GcEntry>, PosixSlotError> collect_garbage(const GcOptio
     }
     out.push_back(std::move(e));
   }
+
+  // (c) Drafts of creates that died midway, and the segments they name: created, perhaps never
+  //     formatted (so (a) cannot recognise them), never published.
+  for (auto& stale : platform::stale_drafts(dir, {})) {
+    if (!stale.name.empty() && collected.count(stale.name) == 0) {
+      if (auto seg = platform::shm_open_existing(stale.name, true); seg) {
+        auto info = platform::stat_fd(seg->get(), stale.name);
+        if (info && info->uid == me) {
+          GcEntry e{GcKind::Segment, std::string(kShmDir) + stale.name,
+                    "segment of a create that died midway (draft " + stale.draft_path + ")", false, {}};
+          if (!options.dry_run) {
+            auto removed = platform::shm_remove(stale.name);
+            e.removed = removed.has_value();
+            if (!removed) e.error = "shm_unlink: " + std::generic_category().message(removed.error().err);
+          }
+          out.push_back(std::move(e));
+        }
+      }
+    }
+    GcEntry e{GcKind::Flink, stale.draft_path, "draft flink file of a create that died midway", false, {}};
+    if (!options.dry_run && same_file(stale.draft_path, stale.fd.get())) {
+      e.removed = ::unlink(stale.draft_path.c_str()) == 0;
+      if (!e.removed) e.error = "unlink: " + std::generic_category().message(errno);
+    }
+    out.push_back(std::move(e));
+  }
   return out;
 }
 

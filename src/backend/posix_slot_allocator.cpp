@@ -104,6 +104,21 @@ tl::expected<Leftover, PosixSlotError> clear_leftover(const std::string& path) {
   return Leftover::Removed;
 }
 
+// Removes what creates at `path` that died midway left: their drafts, and the segments the drafts
+// name (created, maybe never formatted, never published; no flink file names them).
+void remove_stale_drafts(const std::string& path) {
+  const std::string dir = path.substr(0, path.find_last_of('/'));
+  for (auto& stale : platform::stale_drafts(dir.empty() ? "/" : dir, path)) {
+    if (!stale.name.empty()) {
+      if (auto seg = platform::shm_open_existing(stale.name, true); seg) {
+        auto info = platform::stat_fd(seg->get(), stale.name);
+        if (info && info->uid == ::geteuid()) (void)platform::shm_remove(stale.name);
+      }
+    }
+    platform::unlink_if_same(stale.draft_path, stale.fd.get());
+  }
+}
+
 std::uint32_t notify_flags(const CreateOptions& options) {
   std::uint32_t flags = 0;
   if (options.notify == NotifyMode::WakeAlways) flags |= core::kFlagWakeAlways;
@@ -190,15 +205,22 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::create(cons
   }
 
   for (int attempt = 0; attempt < 3; ++attempt) {
+    remove_stale_drafts(path);
     auto leftover = clear_leftover(path);
     if (!leftover) return tl::unexpected(leftover.error());
 
     auto res = std::make_unique<Resources>();
     res->flink_path = path;
     res->owner = true;
+    // The flink file's draft records each name before the object exists, so that whatever a kill
+    // leaves from here on is found by the next create at this path (remove_stale_drafts). The
+    // flink file is never writable by others, even when the segment is (mode 0660).
+    auto draft = platform::FlinkDraft::begin(path, options.mode & ~mode_t{022});
+    if (!draft) return shm_error(draft.error());
     // A fresh random name; EEXIST (a collision) just draws again.
     for (int tries = 0; tries < 8; ++tries) {
       res->shm_name = platform::random_segment_name();
+      if (auto r = draft->record(res->shm_name); !r) return shm_error(r.error());
       auto fd = platform::shm_create_exclusive(res->shm_name);
       if (fd) {
         res->segment_fd = std::move(*fd);
@@ -232,8 +254,7 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::create(cons
     format.owner_start_time = platform::process_start_time(::getpid()).value_or(0);
     core::SlotEngine::format(res->mapping.data(), g, format);
 
-    // The flink file is never writable by others, even when the segment is (mode 0660).
-    auto flink_fd = platform::publish_flink(path, res->shm_name, options.mode & ~mode_t{022});
+    auto flink_fd = draft->publish();
     if (!flink_fd) {
       unlink_segment();
       if (flink_fd.error().err == EEXIST) continue;  // another creator won the path: look again
@@ -334,10 +355,11 @@ PosixSlotAllocator::~PosixSlotAllocator() {
   // are destroyed before the base that holds the engine).
   set_engine(nullptr);
   if (!res_ || !res_->owner) return;  // a consumer only unmaps (the Mapping member does it)
-  // Flink first, so no new consumer finds the segment; then the name. Mapped consumers keep their
-  // memory until they unmap.
-  if (res_->flink_fd) platform::unlink_if_same(res_->flink_path, res_->flink_fd.get());
+  // The name first, then the flink file: killed in between, the owner leaves a flink file naming
+  // nothing, which the next create at the path and gc remove; the other order would leave a
+  // segment no flink file names. Mapped consumers keep their memory until they unmap.
   (void)platform::shm_remove(res_->shm_name);
+  if (res_->flink_fd) platform::unlink_if_same(res_->flink_path, res_->flink_fd.get());
 }
 
 const std::string& PosixSlotAllocator::flink_path() const {

@@ -368,9 +368,15 @@ tl::expected<std::optional<SlotHandle>, SlotError> SlotEngine::next_unread(std::
     // SYNC: acquire; pairs with the release CAS in publish_in_order.
     const std::uint64_t e = ring_at(s).load(std::memory_order_acquire);
     const std::int64_t d = ring::distance(e, s);
-    // The entry for s holds s - n until s is published. Any other older value means the cursor is
-    // more than 2^39 behind (the entry compares modulo 2^40) or s - n was never entered: resync.
-    if (d == -static_cast<std::int64_t>(geo_.slot_count)) {
+    // The entry for s holds s - n until s is published, or an older number still when s - n (and
+    // perhaps s - 2n ...) was never entered either: writers that died inside commit holding numbers
+    // that share this entry. Both mean "s is not published yet", and s may be a gap. Only a cursor
+    // more than 2^38 behind the counter (the entry compares modulo 2^40) needs a resync instead.
+    if (d < -static_cast<std::int64_t>(geo_.slot_count) &&
+        ctl_->next_seq.load(std::memory_order_relaxed) - s >= (std::uint64_t{1} << 38)) {
+      return resync_lapped(reader, s);
+    }
+    if (d <= -static_cast<std::int64_t>(geo_.slot_count)) {
       if (!gap_expired(reader, s)) return std::optional<SlotHandle>{};
       // s was taken a lease ago and later numbers exist: its writer died mid-commit. Deliver it if
       // it got as far as COMMITTED, else pass the gap.

@@ -1,5 +1,6 @@
 #include "platform/flink_file.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/file.h>
@@ -8,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <utility>
 
 #include "platform/process.hpp"
 #include "platform/shm.hpp"
@@ -34,6 +36,13 @@ bool write_all(int fd, const std::string& data) {
   return true;
 }
 
+// A refusal for a reason of the file's own (no system call failed). Built member by member: g++ 12
+// reports the aggregate form {kind, {}, reason} as "may be used uninitialized" at -O2.
+tl::unexpected<FlinkReadError> refused(FlinkReadError::Kind kind, std::string reason) {
+  FlinkReadError e{kind, SysError{0, std::string()}, std::move(reason)};
+  return tl::unexpected(std::move(e));
+}
+
 }  // namespace
 
 tl::expected<OpenFlink, FlinkReadError> read_flink(const std::string& path) {
@@ -47,10 +56,9 @@ tl::expected<OpenFlink, FlinkReadError> read_flink(const std::string& path) {
   }
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return tl::unexpected(FlinkReadError{Kind::Io, last_error("fstat " + path), {}});
-  if (!S_ISREG(st.st_mode)) return tl::unexpected(FlinkReadError{Kind::NotRegular, {}, "is not a regular file"});
+  if (!S_ISREG(st.st_mode)) return refused(Kind::NotRegular, "is not a regular file");
   if (st.st_size > NAME_MAX) {
-    return tl::unexpected(FlinkReadError{Kind::Malformed, {}, "is " + std::to_string(st.st_size) +
-                                                                  " bytes, longer than any segment name"});
+    return refused(Kind::Malformed, "is " + std::to_string(st.st_size) + " bytes, longer than any segment name");
   }
   char buf[NAME_MAX + 1] = {};
   std::size_t len = 0;
@@ -61,36 +69,93 @@ tl::expected<OpenFlink, FlinkReadError> read_flink(const std::string& path) {
     if (n == 0) break;
     len += static_cast<std::size_t>(n);
     if (len == sizeof buf) {
-      return tl::unexpected(FlinkReadError{Kind::Malformed, {}, "is longer than any segment name"});
+      return refused(Kind::Malformed, "is longer than any segment name");
     }
   }
   std::string name(buf, len);
   // ZeroDDS's owner creates its flink file before writing the name: empty may mean "not yet".
-  if (len == 0) return tl::unexpected(FlinkReadError{Kind::Empty, {}, "is empty"});
+  if (len == 0) return refused(Kind::Empty, "is empty");
   if (!valid_segment_name(name)) {
-    return tl::unexpected(FlinkReadError{
-        Kind::Malformed, {}, "does not hold a segment name ('/' and up to 254 of [A-Za-z0-9._-])"});
+    return refused(Kind::Malformed, "does not hold a segment name ('/' and up to 254 of [A-Za-z0-9._-])");
   }
   return OpenFlink{std::move(fd), std::move(name)};
 }
 
-tl::expected<UniqueFd, SysError> publish_flink(const std::string& path, const std::string& name, mode_t mode) {
+FlinkDraft::FlinkDraft(std::string path, std::string draft, UniqueFd fd)
+    : path_(std::move(path)), draft_(std::move(draft)), fd_(std::move(fd)) {}
+
+FlinkDraft::FlinkDraft(FlinkDraft&& other) noexcept
+    : path_(std::move(other.path_)), draft_(std::exchange(other.draft_, {})), fd_(std::move(other.fd_)) {}
+
+FlinkDraft::~FlinkDraft() {
+  if (!draft_.empty()) ::unlink(draft_.c_str());
+}
+
+tl::expected<FlinkDraft, SysError> FlinkDraft::begin(const std::string& path, mode_t mode) {
   char suffix[64];
   std::snprintf(suffix, sizeof suffix, ".%d.%llx.tmp", static_cast<int>(::getpid()),
                 static_cast<unsigned long long>(random_u64()));
-  const std::string tmp = path + suffix;
-  UniqueFd fd(::open(tmp.c_str(), O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, S_IRUSR | S_IWUSR));
-  if (!fd) return tl::unexpected(last_error("create " + tmp));
-  auto fail = [&](SysError e) -> tl::expected<UniqueFd, SysError> {
-    ::unlink(tmp.c_str());
-    return tl::unexpected(std::move(e));
-  };
-  if ((mode & 07777) != 0600 && ::fchmod(fd.get(), mode) != 0) return fail(last_error("fchmod " + tmp));
-  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) return fail(last_error("flock " + tmp));
-  if (!write_all(fd.get(), name)) return fail(last_error("write " + tmp));
-  if (::link(tmp.c_str(), path.c_str()) != 0) return fail(last_error("link flink " + path));
-  ::unlink(tmp.c_str());
-  return fd;
+  std::string draft = path + suffix;
+  UniqueFd fd(::open(draft.c_str(), O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, S_IRUSR | S_IWUSR));
+  if (!fd) return tl::unexpected(last_error("create " + draft));
+  FlinkDraft out(path, std::move(draft), std::move(fd));  // from here on, the destructor removes it
+  // Until this lock is taken, a clearer spares the draft because the pid in its name runs.
+  if (::flock(out.fd_.get(), LOCK_EX | LOCK_NB) != 0) return tl::unexpected(last_error("flock " + out.draft_));
+  if ((mode & 07777) != 0600 && ::fchmod(out.fd_.get(), mode) != 0) {
+    return tl::unexpected(last_error("fchmod " + out.draft_));
+  }
+  return out;
+}
+
+tl::expected<void, SysError> FlinkDraft::record(const std::string& name) {
+  if (::ftruncate(fd_.get(), 0) != 0 || ::lseek(fd_.get(), 0, SEEK_SET) != 0 || !write_all(fd_.get(), name)) {
+    return tl::unexpected(last_error("write " + draft_));
+  }
+  return {};
+}
+
+tl::expected<UniqueFd, SysError> FlinkDraft::publish() {
+  if (::link(draft_.c_str(), path_.c_str()) != 0) return tl::unexpected(last_error("link flink " + path_));
+  ::unlink(draft_.c_str());
+  draft_.clear();
+  return std::move(fd_);
+}
+
+std::vector<StaleDraft> stale_drafts(const std::string& dir, const std::string& only_path) {
+  std::vector<StaleDraft> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  const std::string only_base = only_path.empty() ? std::string() : only_path.substr(only_path.find_last_of('/') + 1);
+  while (const dirent* e = ::readdir(d)) {
+    const std::string file = e->d_name;
+    // "<flink>.<pid>.<hex>.tmp"
+    if (file.size() < 5 || file.compare(file.size() - 4, 4, ".tmp") != 0) continue;
+    const std::string stem = file.substr(0, file.size() - 4);
+    const auto hex_dot = stem.find_last_of('.');
+    if (hex_dot == std::string::npos || hex_dot == 0) continue;
+    const auto pid_dot = stem.find_last_of('.', hex_dot - 1);
+    if (pid_dot == std::string::npos) continue;
+    const std::string base = stem.substr(0, pid_dot);
+    const std::string pid_text = stem.substr(pid_dot + 1, hex_dot - pid_dot - 1);
+    if (!only_base.empty() && base != only_base) continue;
+    if (pid_text.empty() || pid_text.size() > 9 || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    const auto pid = static_cast<pid_t>(std::stol(pid_text));
+    if (process_alive(pid, 0)) continue;  // its creator may still be before its flock
+    const std::string draft = dir + "/" + file;
+    UniqueFd fd(::open(draft.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    if (!fd) continue;
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) continue;
+    // Held: a live owner between link and unlink (draft and flink are one file), or a pid reused.
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;
+    char buf[NAME_MAX + 1] = {};
+    const ssize_t n = ::pread(fd.get(), buf, sizeof buf - 1, 0);
+    std::string name = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+    if (!valid_segment_name(name)) name.clear();
+    out.push_back(StaleDraft{draft, std::move(name), std::move(fd)});
+  }
+  ::closedir(d);
+  return out;
 }
 
 tl::expected<bool, SysError> try_lock_exclusive(int fd, const std::string& what) {

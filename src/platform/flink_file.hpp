@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include <tl/expected.hpp>
 
@@ -29,10 +30,44 @@ struct OpenFlink {
 // segment name).
 tl::expected<OpenFlink, FlinkReadError> read_flink(const std::string& path);
 
-// Publishes `name` at `path` atomically: writes a temporary file (mode 0600, then `mode`), takes
-// an exclusive flock on it, and link()s it into place, which fails with EEXIST if `path` exists.
-// The returned descriptor holds the lock; it is released when the owner closes it or dies.
-tl::expected<UniqueFd, SysError> publish_flink(const std::string& path, const std::string& name, mode_t mode);
+// A flink file being written, "<path>.<pid>.<random>.tmp": mode 0600 (then `mode`), locked by its
+// creator from the start. create writes the segment's name into it *before* it creates the
+// segment, so a create killed at any point leaves a trail: a draft whose lock is free and whose
+// creator is gone, naming the segment it may have left (stale_drafts finds them).
+class FlinkDraft {
+ public:
+  static tl::expected<FlinkDraft, SysError> begin(const std::string& path, mode_t mode);
+  FlinkDraft(FlinkDraft&& other) noexcept;
+  FlinkDraft& operator=(FlinkDraft&&) = delete;
+  FlinkDraft(const FlinkDraft&) = delete;
+  FlinkDraft& operator=(const FlinkDraft&) = delete;
+  // Removes the draft file unless it was published.
+  ~FlinkDraft();
+
+  // Replaces the draft's content with `name`.
+  tl::expected<void, SysError> record(const std::string& name);
+  // link()s the draft into place, which fails with EEXIST if `path` exists, then removes the draft
+  // name. The returned descriptor holds the lock; it is released when the owner closes it or dies.
+  tl::expected<UniqueFd, SysError> publish();
+
+ private:
+  FlinkDraft(std::string path, std::string draft, UniqueFd fd);
+  std::string path_;
+  std::string draft_;
+  UniqueFd fd_;
+};
+
+// A draft left behind by a create that died: its lock is free and the pid in its name runs no
+// more. `name` is the segment it recorded ("" if it recorded none). `fd` holds the draft's lock.
+struct StaleDraft {
+  std::string draft_path;
+  std::string name;
+  UniqueFd fd;
+};
+
+// The stale drafts of flink `path` (`only_path`), or of every flink file in directory `dir` when
+// `only_path` is empty, owned by this uid.
+std::vector<StaleDraft> stale_drafts(const std::string& dir, const std::string& only_path);
 
 // Exclusive flock without blocking: true when taken, false when another process holds it.
 tl::expected<bool, SysError> try_lock_exclusive(int fd, const std::string& what);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,6 +40,35 @@ const GcEntry* find_entry(const std::vector<GcEntry>& entries, const std::string
 
 void write_text(const std::string& path, const std::string& content) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+}
+
+// A create killed after creating its object and before formatting it leaves a draft flink file
+// naming an object that carries no shmslot flag: gc recognises it by the draft (its creator is gone,
+// its lock is free) and removes both.
+TEST(Gc, DraftOfACreateThatDiedIsRemovedWithItsObject) {
+  TempFlinkDir dir;
+  const std::string orphan = "/shmem_0DDBA12" + std::to_string(::getpid());
+  const int fd = ::shm_open(orphan.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  pid_t gone = ::fork();
+  if (gone == 0) ::_exit(0);
+  ASSERT_GT(gone, 0);
+  ASSERT_EQ(::waitpid(gone, nullptr, 0), gone);
+  const std::string draft = dir.flink("x") + "." + std::to_string(gone) + ".abc.tmp";
+  write_text(draft, orphan);
+
+  auto removed = collect_garbage(scoped(dir, false));
+  ASSERT_TRUE(removed) << removed.error().message();
+  const GcEntry* seg = find_entry(*removed, "/dev/shm" + orphan);
+  const GcEntry* file = find_entry(*removed, draft);
+  ASSERT_NE(seg, nullptr);
+  ASSERT_NE(file, nullptr);
+  EXPECT_TRUE(seg->removed) << seg->error;
+  EXPECT_TRUE(file->removed) << file->error;
+  EXPECT_FALSE(shm_exists(orphan));
+  EXPECT_FALSE(file_exists(draft));
+  ::shm_unlink(orphan.c_str());  // in case the checks above failed
 }
 
 TEST(Gc, DryRunListsADeadOwnersSegmentAndFlinkAndRemovesNothing) {

@@ -111,6 +111,40 @@ TEST(PosixRecovery, WorldWritableDirectoryWithoutStickyBitIsRefused) {
   EXPECT_TRUE(PosixSlotAllocator::create(open_dir + "/a.flink", 4, 64));
 }
 
+// The pid of a process that has exited and been reaped.
+pid_t dead_pid() {
+  ChildProcess child([] { return 0; });
+  const pid_t pid = child.pid();
+  EXPECT_EQ(child.wait(10s), std::optional<int>{0});
+  return pid;
+}
+
+// What a create killed after creating its object and before formatting it leaves: a draft flink
+// file naming an object of zero bytes. The next create at the path removes both; a draft whose
+// creator still runs is left alone.
+TEST(PosixRecovery, CreateKilledMidwayLeavesNothingTheNextCreateKeeps) {
+  TempFlinkDir dir;
+  const std::string flink = dir.flink("a");
+  const std::string orphan = "/shmem_0DDBA11" + std::to_string(::getpid());
+  const int fd = ::shm_open(orphan.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  const std::string stale_draft = flink + "." + std::to_string(dead_pid()) + ".1f2e3d.tmp";
+  write_file(stale_draft, orphan);
+  const std::string live_draft = flink + "." + std::to_string(::getpid()) + ".4c5b6a.tmp";
+  write_file(live_draft, "/shmem_0DDBA11CAFE");
+
+  auto owner = PosixSlotAllocator::create(flink, 4, 64);
+  ASSERT_TRUE(owner) << owner.error().message();
+  EXPECT_FALSE(std::filesystem::exists("/dev/shm" + orphan)) << "the object of a dead create is left";
+  EXPECT_FALSE(std::filesystem::exists(stale_draft));
+  EXPECT_TRUE(std::filesystem::exists(live_draft)) << "a draft of a running process was removed";
+  std::filesystem::remove(live_draft);
+  ::shm_unlink(orphan.c_str());  // in case the check above failed
+}
+
+// An owner killed inside its destructor, between removing its segment and its flink file, leaves a
+// flink file naming nothing; the next create replaces it.
 TEST(PosixRecovery, DanglingFlinkIsReplaced) {
   TempFlinkDir dir;
   write_file(dir.flink("a"), "/shmem_DEADBEEF0BADF00D");
