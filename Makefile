@@ -6,12 +6,14 @@
 #   make test     dev + asan-ubsan + tsan builds and their ctest runs, the package test, a bounded
 #                 fuzzing slice (FUZZ_CI_SECONDS per target) and the model check
 #   make demo     build and run examples/demo (DEMO_PRESET=dev|release, DEMO_ARGS=...)
-#   make bench    build and run bench/ (bench preset), JSON in build/bench-results/, then regenerate
-#                 docs/benchmarks.md and docs/img/*.png (BENCH_*_ARGS=... to run longer)
+#   make bench    build and run bench/ (bench preset) and the peers (bench/peers/run.sh), JSON in
+#                 build/bench-results/, then regenerate docs/benchmarks.md and docs/img/*.png
+#                 (BENCH_*_ARGS=... to run longer)
 #   make format   clang-format -i over include/ src/ tests/ examples/
 #   make model    model-check the slot protocol with spin (docs/model/check.sh)
 #   make fuzz     libFuzzer targets (fuzz/, clang-14), each run FUZZ_SECONDS (default 300)
 #   make fuzz-smoke  the same, 20 s per target
+#   make chaos    random-kill harness (tests/chaos/): CHAOS_KILLS kills (10 000), no violation allowed
 #   make clean    remove build/
 
 SHELL := /bin/bash
@@ -84,17 +86,34 @@ demo: $(DEPS)
 	[[ -n "$$demo" ]] || { echo "no shmslot_demo under build/$(DEMO_PRESET)/examples" >&2; exit 1; }; \
 	echo "$$demo $(DEMO_ARGS)"; "$$demo" $(DEMO_ARGS)
 
-# Defaults keep the whole target near 3 minutes on 2 vCPUs (most of it the build). Longer runs, e.g.
+# Defaults keep the whole target under 10 minutes on 2 vCPUs (half of it the build, the peers' headers
+# included). Longer runs, e.g.
 #   make bench BENCH_PINGPONG_ARGS='--repetitions 10 --roundtrips 100000 --max-seconds 5'
 BENCH_OUT ?= build/bench-results
 BENCH_PINGPONG_ARGS ?= --repetitions 3
 BENCH_STREAM_ARGS ?= --repetitions 3 --seconds 0.5
 BENCH_OPS_ARGS ?= --benchmark_min_time=0.1 --benchmark_repetitions=3
+# Given to every peer program by bench/peers/run.sh (see their --help).
+# Five short repetitions: the ratios against the peers are medians of repetition pairs (docs/benchmarks.md).
+BENCH_PEERS_ARGS ?= --repetitions 5 --max-seconds 0.3 --stream-repetitions 3 --stream-seconds 0.5
 BENCH_BIN = build/bench/bench
+
+# The peers' Debian packages (bench/peers/, built because the bench preset sets SHMSLOT_BENCH_PEERS):
+#   iceoryx                  iox-roudi, the daemon of iceoryx and of Cyclone DDS's shared memory
+#   libiceoryx-posh-dev      iceoryx 2.0's publish/subscribe C++ API
+#   libiceoryx-hoofs-dev     its base library, included by those headers
+#   cyclonedds-dev           Cyclone DDS 0.10's C API
+#   cyclonedds-tools         idlc, which compiles bench/peers/bench_payload.idl
+#   libfastrtps-dev          Fast DDS 2.9
+#   libfastcdr-dev           Fast CDR, included by Fast DDS's headers
+# Should they fail to install, the build leaves those peers out and the report says so.
+BENCH_PEER_PACKAGES := iceoryx libiceoryx-posh-dev libiceoryx-hoofs-dev cyclonedds-dev cyclonedds-tools \
+  libfastrtps-dev libfastcdr-dev
 
 # gnuplot-nox draws the plots; bench/report.py needs only python3's standard library.
 bench:
 	scripts/install-deps.sh gnuplot-nox python3
+	scripts/install-deps.sh $(BENCH_PEER_PACKAGES) || echo "bench: the peers' packages did not install; those peers are reported as not built"
 	$(call configure,bench)
 	cmake --build --preset bench -j$(JOBS)
 	mkdir -p $(BENCH_OUT)
@@ -103,6 +122,7 @@ bench:
 	$(BENCH_BIN)/shmslot_bench_stream $(BENCH_STREAM_ARGS) --json $(BENCH_OUT)/stream.json | tee $(BENCH_OUT)/stream.txt
 	@echo "$(BENCH_BIN)/shmslot_bench_ops --benchmark_format=json $(BENCH_OPS_ARGS) > $(BENCH_OUT)/ops.json"
 	@$(BENCH_BIN)/shmslot_bench_ops --benchmark_format=json $(BENCH_OPS_ARGS) > $(BENCH_OUT)/ops.json
+	bench/peers/run.sh $(BENCH_BIN)/peers $(BENCH_OUT) $(BENCH_PEERS_ARGS)
 	python3 bench/report.py --results $(BENCH_OUT) --docs docs
 
 format:
@@ -132,6 +152,20 @@ fuzz fuzz-smoke test-fuzz:
 model test-model:
 	scripts/install-deps.sh spin
 	docs/model/check.sh
+
+# The random-kill harness (tests/chaos/, docs/reliability.md) in its own optimised build, build/chaos.
+# Every violation fails the run. CHAOS_KNOWN_DEFECTS=<invariants> reports those as known defects
+# instead (for bisecting). E.g. make chaos CHAOS_KILLS=50000 CHAOS_ARGS='--seed 7'
+CHAOS_KILLS ?= 10000
+CHAOS_KNOWN_DEFECTS ?=
+CHAOS_ARGS ?=
+
+.PHONY: chaos
+chaos: $(DEPS)
+	cmake -S . -B build/chaos -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHMSLOT_WERROR=ON
+	cmake --build build/chaos -j$(JOBS) --target shmslot_chaos
+	build/chaos/tests/chaos/shmslot_chaos --kills $(CHAOS_KILLS) \
+	  $(if $(CHAOS_KNOWN_DEFECTS),--known-defect $(CHAOS_KNOWN_DEFECTS)) $(CHAOS_ARGS)
 
 clean:
 	rm -rf build/

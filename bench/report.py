@@ -1,78 +1,33 @@
 #!/usr/bin/env python3
 """Turns the JSON that `make bench` writes into docs/benchmarks.md and docs/img/*.png.
 
-Standard library only (no pip packages). Reads RESULTS/{pingpong,stream,ops}.json, fills the prose
-of bench/benchmarks.md.in (tokens @NAME@) with tables and ratios computed from them, writes gnuplot
-data and scripts to RESULTS/plots/ and runs gnuplot (gnuplot-nox) to draw DOCS/img/*.png.
+Standard library only (no pip packages). Reads RESULTS/{pingpong,stream,ops}.json and the peers'
+RESULTS/peer-*.json (bench/report_peers.py), fills the prose of bench/benchmarks.md.in (tokens
+@NAME@) with tables and ratios computed from them, writes gnuplot data and scripts to RESULTS/plots/
+and runs gnuplot (gnuplot-nox) to draw DOCS/img/*.png.
 
     python3 bench/report.py --results build/bench-results --docs docs
 """
 
 import argparse
-import json
-import math
 import os
 import re
 import shutil
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True  # the two modules below are imported from bench/: no __pycache__ there
+import report_peers  # noqa: E402
+from report_format import div, load, num, p50, ratio_text, size_text, table, target_text, verdict  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-# ---- formatting ---------------------------------------------------------------------------------
-
-def size_text(n):
-    if n >= 1 << 20 and n % (1 << 20) == 0:
-        return f"{n >> 20} MiB"
-    if n >= 1024 and n % 1024 == 0:
-        return f"{n >> 10} KiB"
-    return f"{n} B"
-
-
-def num(v):
-    """Three significant digits or so, never scientific notation."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "n/a"
-    a = abs(v)
-    if a == 0:
-        return "0"
-    if a < 1:
-        return f"{v:.3f}"
-    if a < 10:
-        return f"{v:.2f}"
-    if a < 100:
-        return f"{v:.1f}"
-    return f"{v:,.0f}"
-
-
-def ratio_text(r):
-    return "n/a" if r is None else f"{r:.2f}x"
-
-
-def table(header, rows, align=None):
-    align = align or ["l"] + ["r"] * (len(header) - 1)
-    sep = ["---:" if a == "r" else "---" for a in align]
-    out = ["| " + " | ".join(header) + " |", "| " + " | ".join(sep) + " |"]
-    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(out)
 
 
 # ---- inputs -------------------------------------------------------------------------------------
 
-def load(path):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
 def pingpong_index(doc):
     """(label, size) -> result; size 0 for the floors without payload."""
     return {(r["label"], r["size"]): r for r in doc["results"]}
-
-
-def p50(pp, label, size):
-    r = pp.get((label, size))
-    return r["pooled"]["p50_us"] if r and r["pooled"]["count"] else None
 
 
 def stream_index(doc):
@@ -94,10 +49,6 @@ def ops_index(doc):
         vals.sort()
         out[k] = vals[len(vals) // 2] if len(vals) % 2 else (vals[len(vals) // 2 - 1] + vals[len(vals) // 2]) / 2
     return out
-
-
-def div(a, b):
-    return a / b if a is not None and b not in (None, 0) else None
 
 
 # ---- ratios against the targets -----------------------------------------------------------------
@@ -141,13 +92,8 @@ def ratio_rows(pp, st, ops):
             add(f"ops_{op}_{backend}", f"{op} ({backend}): cost at 65536 / at 16 slots, over the bare ring's",
                 grow, ring, "x", "le", 1.2)
     for r in rows:
-        if r["ratio"] is None:
-            r["verdict"] = "not measured"
-        elif r["kind"] == "le":
-            r["verdict"] = "meets" if r["ratio"] <= r["bound"] else f"misses by {r['ratio'] / r['bound']:.2f}x"
-        else:
-            r["verdict"] = "meets" if r["ratio"] >= r["bound"] else f"misses by {r['bound'] / r['ratio']:.2f}x"
-        r["target"] = ("≤ " if r["kind"] == "le" else "≥ ") + f"{r['bound']}x"
+        r["verdict"] = verdict(r["ratio"], r["kind"], r["bound"])
+        r["target"] = target_text(r["kind"], r["bound"])
     return rows
 
 
@@ -231,11 +177,13 @@ COLORS = {
     "shmslot copy/futex": "#ff7f0e", "shmslot loan/futex/full": "#bcbd22", "shmslot loan/futex/stamp": "#8c564b",
     "raw shm ring": "#d62728", "pipe": "#7f7f7f", "unix socketpair": "#9467bd", "raw cache line": "#000000",
     "raw futex": "#e377c2", "inmemory": "#1f77b4", "posix": "#2ca02c", "ring": "#d62728",
+    **report_peers.COLORS,
 }
 
 
 def style(label):
-    dash = " dt 2" if label in ("raw cache line", "raw futex") else ""
+    # The payload-free floors dashed, the peers dotted.
+    dash = " dt 2" if label in ("raw cache line", "raw futex") else " dt 3" if label in report_peers.PEER_LABELS else ""
     return f'lw 2 lc rgb "{COLORS.get(label, "#333333")}"{dash}'
 
 
@@ -243,16 +191,17 @@ def gp_escape(s):
     return s.replace('"', "'")
 
 
-def write_plots(pp_doc, ops, plots, img):
+def write_plots(pp_doc, peer_pp, ops, plots, img):
     os.makedirs(plots, exist_ok=True)
     os.makedirs(img, exist_ok=True)
-    pp = pingpong_index(pp_doc)
+    pp = {**pingpong_index(pp_doc), **peer_pp}
+    series = PP_SERIES + report_peers.PEER_LABELS
     machine = gp_escape(pp_doc["machine"]["cpu_model"]) + f", {pp_doc['machine']['nproc_usable']} vCPUs"
     scripts = []
 
     # 1. p50 round trip by size, one line per system; the payload-free floors as horizontal lines.
     lines = []
-    for i, label in enumerate(PP_SERIES):
+    for i, label in enumerate(series):
         pts = sorted((size, r["pooled"]["p50_us"]) for (lab, size), r in pp.items()
                      if lab == label and r["pooled"]["count"])
         if not pts:
@@ -261,14 +210,14 @@ def write_plots(pp_doc, ops, plots, img):
         with open(path, "w") as f:
             f.writelines(f"{s} {v}\n" for s, v in pts)
         lines.append(f'"{path}" using 1:2 with linespoints {style(label)} title "{label}"')
-    for label in ("raw cache line", "raw futex"):
+    for label, moved in (("raw cache line", "8 B"), ("raw futex", "4 B")):
         v = p50(pp, label, 0)
         if v:
-            lines.append(f'{v} with lines {style(label)} title "{label} (8 B / 4 B)"')
+            lines.append(f'{v} with lines {style(label)} title "{label} ({moved})"')
     scripts.append(("latency_by_size.png", f"""
-set terminal pngcairo noenhanced size 1100,700 font ",11"
+set terminal pngcairo noenhanced size 1200,760 font ",11"
 set output "{img}/latency_by_size.png"
-set title "Round trip p50 by payload size ({machine})"
+set title "Round trip p50 by payload size, shmslot, floors and peers ({machine})"
 set logscale xy
 set xlabel "payload bytes per hop"
 set ylabel "round trip p50 (µs)"
@@ -282,7 +231,7 @@ plot {", ".join(lines)}
     panels = []
     for size in (64, 1 << 20):
         lines = []
-        labels = PP_SERIES + (["raw cache line", "raw futex"] if size == 64 else [])
+        labels = series + (["raw cache line", "raw futex"] if size == 64 else [])
         for i, label in enumerate(labels):
             r = pp.get((label, 0 if label.startswith("raw c") or label == "raw futex" else size))
             if not r or not r["cdf"]:
@@ -351,6 +300,18 @@ unset multiplot
     return ok
 
 
+def os_name():
+    """PRETTY_NAME of /etc/os-release: the report runs where the benchmarks ran."""
+    try:
+        with open("/etc/os-release", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("PRETTY_NAME="):
+                    return line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return "unknown OS"
+
+
 # ---- main ---------------------------------------------------------------------------------------
 
 def main():
@@ -366,6 +327,10 @@ def main():
     pp, st, ops = pingpong_index(pp_doc), stream_index(st_doc), ops_index(ops_doc)
     rows = ratio_rows(pp, st, ops)
     ctx = ops_doc.get("context", {})
+    peer_docs = report_peers.load_peers(a.results)
+    peer_pp = report_peers.pingpong_index(peer_docs)
+    all_pp = {**pp, **peer_pp}
+    peer_rows = report_peers.ratio_rows(all_pp, peer_docs)
 
     tokens = {
         "MACHINE": machine_text(pp_doc),
@@ -388,16 +353,42 @@ def main():
         "PINGPONG_TABLE": pingpong_table(pp_doc),
         "STREAM_TABLE": stream_table(st_doc),
         "OPS_TABLE": ops_table(ops),
+        "OS": os_name(),
+        "WAKE_US": num(div(p50(pp, "raw futex", 0), 2)),
+        "CMD_PEERS": report_peers.commands(peer_docs) or "(no peer ran)",
+        "PEERS_TABLE": report_peers.peers_table(peer_docs),
+        "LATENCY_BY_SIZE_TABLE": report_peers.latency_by_size_table(all_pp, peer_docs),
+        "PEER_PINGPONG_TABLE": report_peers.peer_pingpong_table(peer_docs),
+        "STREAM_PEERS_TABLE": report_peers.stream_table(st_doc, peer_docs),
+        "PEER_TARGETS_TABLE": report_peers.targets_table(peer_rows),
+        "PEER_SUMMARY": report_peers.summary(peer_rows, peer_docs),
+        "METHOD_PEERS": report_peers.method(peer_docs),
+        "PEER_SETTINGS": report_peers.settings(peer_docs),
     }
-    for r in rows:
+    for r in rows + peer_rows:
         tokens[f"RATIO:{r['id']}"] = ratio_text(r["ratio"])
         tokens[f"VERDICT:{r['id']}"] = r["verdict"]
-    for (label, size), r in pp.items():
+    # A peer that failed still has its tokens, so the page says n/a instead of the report failing.
+    for label in report_peers.PEER_LABELS:
+        for size in report_peers.SIZES:
+            tokens[f"P50:{label}:{size}"] = "n/a"
+    for doc in peer_docs:
+        for label in report_peers.SHMSLOT_FULL + ["raw cache line"]:
+            for size in [0] + report_peers.SIZES:
+                tokens[f"BESIDE:{doc['label']}:{label}:{size}"] = "n/a"
+        for r in doc["reference"]:
+            if r["pooled"]["count"]:
+                tokens[f"BESIDE:{doc['label']}:{r['label']}:{r['size']}"] = num(r["pooled"]["p50_us"])
+    for (label, size), r in all_pp.items():
         key = f"P50:{label}:{size}"
-        tokens[key] = num(r["pooled"]["p50_us"])
+        tokens[key] = num(r["pooled"]["p50_us"]) if r["pooled"]["count"] else "n/a"
     for (label, size), r in st.items():
         tokens[f"RATE:{label}:{size}"] = num(r["samples_per_s_median"])
         tokens[f"GBS:{label}:{size}"] = num(r["gbytes_per_s_median"])
+    for doc in peer_docs:
+        for r in doc["stream"]:
+            tokens[f"RATE:{r['label']}:{r['size']}"] = num(r["samples_per_s_median"])
+            tokens[f"GBS:{r['label']}:{r['size']}"] = num(r["gbytes_per_s_median"])
     for (op, backend, n), v in ops.items():
         tokens[f"OPS:{op}:{backend}:{n}"] = num(v)
 
@@ -419,9 +410,9 @@ def main():
     with open(out, "w", encoding="utf-8") as f:
         f.write(text)
     print(f"report: wrote {out}")
-    plots_ok = write_plots(pp_doc, ops, os.path.join(a.results, "plots"), os.path.join(a.docs, "img"))
+    plots_ok = write_plots(pp_doc, peer_pp, ops, os.path.join(a.results, "plots"), os.path.join(a.docs, "img"))
     print("report: ratios")
-    for r in rows:
+    for r in rows + peer_rows:
         print(f"  {r['what']}: {ratio_text(r['ratio'])} (target {r['target']}): {r['verdict']}")
     return 0 if plots_ok and not missing else 1
 
