@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <iostream>
 #include <random>
 #include <string>
@@ -37,6 +38,24 @@ void expect_still_registered(PosixSlotAllocator& seg, std::uint32_t index, pid_t
   ASSERT_TRUE(stats);
   EXPECT_TRUE(stats->registered);
   EXPECT_EQ(stats->owner_pid, static_cast<std::uint32_t>(pid));
+}
+
+// Waits until the reader holds a zero-copy guard (or reports a failure), so that the pause lands in
+// the middle of a zero-copy read. It holds one only while it has a sample to read, for at most
+// max_hold_us: on a loaded machine it may read all `written` samples before a look catches one of
+// its holds, and would then wait for a sample that never comes until its stall watchdog fires. So
+// the wait polls without sleeping, and whenever the reader's cursor has reached the last sample
+// written, `write_one` gives it another. False if a write failed or no guard was seen in time.
+bool wait_for_guard(PosixSlotAllocator& seg, std::uint32_t index, const ReaderBoard& rb, const std::uint64_t& written,
+                    const std::function<bool()>& write_one) {
+  const auto deadline = std::chrono::steady_clock::now() + kWatchdog;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (rb.holding.load() == 1 || rb.failure.any()) return true;
+    const auto stats = seg.reader_stats(index);
+    if (stats && stats->cursor >= written && !write_one()) return false;
+    std::this_thread::yield();
+  }
+  return false;
 }
 
 TEST(PausedReader, AReliableWriterTimesOutAndTheReaderCarriesOnWithNothingLost) {
@@ -88,7 +107,10 @@ TEST(PausedReader, AReliableWriterTimesOutAndTheReaderCarriesOnWithNothingLost) 
       }
       if (cycle % 2 == 1) {
         // Pause it in the middle of a zero-copy read: its pin must survive the pause too.
-        ASSERT_TRUE(wait_until([&] { return rb->holding.load() == 1 || rb->failure.any(); }));
+        ASSERT_TRUE(wait_for_guard(*owner, index, *rb, next, [&] {
+          auto outcome = write(kWatchdog);
+          return outcome && outcome->kind == WriteOutcome::Kind::Written;
+        })) << "no zero-copy guard seen, or write " << next << " failed";
       }
       ASSERT_TRUE(stop_process(reader)) << "the reader did not stop";
       stopped_holding += rb->holding.load();
@@ -178,7 +200,8 @@ TEST(PausedReader, AWriterWithAMaximumAgeEvictsAndTheReaderCountsItsLosses) {
       const std::uint64_t running = 2 * kSlots + rng() % kSlots;
       for (std::uint64_t k = 0; k < running; ++k) ASSERT_TRUE(write()) << "write " << next << " failed";
       if (cycle % 2 == 0) {
-        ASSERT_TRUE(wait_until([&] { return rb->holding.load() == 1 || rb->failure.any(); }));
+        ASSERT_TRUE(wait_for_guard(*owner, index, *rb, next, write))
+            << "no zero-copy guard seen, or write " << next << " failed";
       }
       ASSERT_TRUE(stop_process(reader)) << "the reader did not stop";
       const bool holding = rb->holding.load() == 1;
