@@ -19,8 +19,8 @@ common=(-std=c++20 -g -O1 -fno-omit-frame-pointer -I"$root/include" -I"$root/src
 san=(-fsanitize=address,undefined -fno-sanitize-recover=undefined)
 mkdir -p "$out/obj"
 
-# The library: every .cpp under src/ (the three layers of src/CMakeLists.txt).
-mapfile -t sources < <(cd "$root" && find src -name '*.cpp' | sort)
+# The library: the three layers of src/CMakeLists.txt (src/bridge is a library of its own, on Cyclone DDS).
+mapfile -t sources < <(cd "$root" && find src/platform src/core src/backend -name '*.cpp' | sort)
 objects=()
 pids=()
 for src in "${sources[@]}"; do
