@@ -68,21 +68,32 @@ int fail(std::atomic<int>& state, char* message, std::size_t cap, const std::str
   return 1;
 }
 
-int reader_main(const PeerSpec& spec, const PeerStreamConfig& cfg, const std::string& topic, Control* c) {
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  c->reader_pid.store(::getpid());
-  c->reader_pinned = pin_to_cpu(cfg.cpus.b) ? 1 : 0;
+// One side of the stream's channel, open and matched with the other side; null with `why` set if
+// either step failed.
+std::unique_ptr<Channel> open_matched(const PeerSpec& spec, const PeerStreamConfig& cfg, const std::string& topic,
+                                      bool writer, std::string& why) {
   ChannelConfig cc;
-  cc.topic_in = topic;
+  (writer ? cc.topic_out : cc.topic_in) = topic;
   cc.size = cfg.size;
   cc.depth = cfg.depth;
   cc.lossless = cfg.lossless;
   auto ch = spec.open(cc);
-  if (!ch) return fail(c->reader_state, c->reader_error, sizeof c->reader_error, "reader: " + ch.error());
-  std::unique_ptr<Channel> channel = std::move(*ch);
-  if (std::string err = channel->wait_matched(kMatchTimeout); !err.empty()) {
-    return fail(c->reader_state, c->reader_error, sizeof c->reader_error, "reader: " + err);
+  if (!ch) {
+    why = ch.error();
+    return nullptr;
   }
+  std::unique_ptr<Channel> channel = std::move(*ch);
+  why = channel->wait_matched(kMatchTimeout);
+  return why.empty() ? std::move(channel) : nullptr;
+}
+
+int reader_main(const PeerSpec& spec, const PeerStreamConfig& cfg, const std::string& topic, Control* c) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  c->reader_pid.store(::getpid());
+  c->reader_pinned = pin_to_cpu(cfg.cpus.b) ? 1 : 0;
+  std::string why;
+  std::unique_ptr<Channel> channel = open_matched(spec, cfg, topic, /*writer=*/false, why);
+  if (!channel) return fail(c->reader_state, c->reader_error, sizeof c->reader_error, "reader: " + why);
   c->reader_state.store(1);
   const std::uint64_t give_up = now_ns() + static_cast<std::uint64_t>((cfg.seconds + 60) * 1e9);
   std::uint64_t expected = 0;
@@ -169,17 +180,9 @@ int writer_main(const PeerSpec& spec, const PeerStreamConfig& cfg, const std::st
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   c->writer_pid.store(::getpid());
   c->writer_pinned = pin_to_cpu(cfg.cpus.a) ? 1 : 0;
-  ChannelConfig cc;
-  cc.topic_out = topic;
-  cc.size = cfg.size;
-  cc.depth = cfg.depth;
-  cc.lossless = cfg.lossless;
-  auto ch = spec.open(cc);
-  if (!ch) return fail(c->writer_state, c->writer_error, sizeof c->writer_error, "writer: " + ch.error());
-  std::unique_ptr<Channel> channel = std::move(*ch);
-  if (std::string err = channel->wait_matched(kMatchTimeout); !err.empty()) {
-    return fail(c->writer_state, c->writer_error, sizeof c->writer_error, "writer: " + err);
-  }
+  std::string why;
+  std::unique_ptr<Channel> channel = open_matched(spec, cfg, topic, /*writer=*/true, why);
+  if (!channel) return fail(c->writer_state, c->writer_error, sizeof c->writer_error, "writer: " + why);
   std::snprintf(c->path, sizeof c->path, "%s", channel->path().c_str());
   const std::uint64_t ready_by = now_ns() + 15 * kSecond;
   while (c->reader_state.load() == 0 && now_ns() < ready_by && alive(c->reader_pid.load())) ::usleep(200);

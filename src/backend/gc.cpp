@@ -107,6 +107,22 @@ bool same_file(const std::string& path, int fd) {
   return by_path.st_dev == by_fd.st_dev && by_path.st_ino == by_fd.st_ino;
 }
 
+// Removes segment `name` for entry `e` unless it is a dry run, recording the outcome in `e`.
+void remove_segment(GcEntry& e, const std::string& name, bool dry_run) {
+  if (dry_run) return;
+  auto removed = platform::shm_remove(name);
+  e.removed = removed.has_value();
+  if (!removed) e.error = "shm_unlink: " + std::generic_category().message(removed.error().err);
+}
+
+// Removes file `path` for entry `e` unless it is a dry run, and only while `path` still names the
+// file open as `fd` (a file replaced since the scan is not this one).
+void remove_file(GcEntry& e, const std::string& path, int fd, bool dry_run) {
+  if (dry_run || !same_file(path, fd)) return;
+  e.removed = ::unlink(path.c_str()) == 0;
+  if (!e.removed) e.error = "unlink: " + std::generic_category().message(errno);
+}
+
 }  // namespace
 
 const char* to_string(GcKind kind) {
@@ -149,11 +165,7 @@ tl::expected<std::vector<GcEntry>, PosixSlotError> collect_garbage(const GcOptio
               "shmslot segment of dead owner pid " + std::to_string(probe.owner_pid),
               false,
               {}};
-    if (!options.dry_run) {
-      auto removed = platform::shm_remove(name);
-      e.removed = removed.has_value();
-      if (!removed) e.error = "shm_unlink: " + std::generic_category().message(removed.error().err);
-    }
+    remove_segment(e, name, options.dry_run);
     collected.emplace(name, probe.owner_pid);
     out.push_back(std::move(e));
   }
@@ -175,36 +187,21 @@ tl::expected<std::vector<GcEntry>, PosixSlotError> collect_garbage(const GcOptio
     auto locked = platform::try_lock_exclusive(flink->fd.get(), f.path);
     if (!locked || !*locked) continue;
     GcEntry e{GcKind::Flink, f.path, std::move(reason), false, {}};
-    if (!options.dry_run && same_file(f.path, flink->fd.get())) {
-      e.removed = ::unlink(f.path.c_str()) == 0;
-      if (!e.removed) e.error = "unlink: " + std::generic_category().message(errno);
-    }
+    remove_file(e, f.path, flink->fd.get(), options.dry_run);
     out.push_back(std::move(e));
   }
 
   // (c) Drafts of creates that died midway, and the segments they name: created, perhaps never
   //     formatted (so (a) cannot recognise them), never published.
   for (auto& stale : platform::stale_drafts(dir, {})) {
-    if (!stale.name.empty() && collected.count(stale.name) == 0) {
-      if (auto seg = platform::shm_open_existing(stale.name, true); seg) {
-        auto info = platform::stat_fd(seg->get(), stale.name);
-        if (info && info->uid == me) {
-          GcEntry e{GcKind::Segment, std::string(kShmDir) + stale.name,
-                    "segment of a create that died midway (draft " + stale.draft_path + ")", false, {}};
-          if (!options.dry_run) {
-            auto removed = platform::shm_remove(stale.name);
-            e.removed = removed.has_value();
-            if (!removed) e.error = "shm_unlink: " + std::generic_category().message(removed.error().err);
-          }
-          out.push_back(std::move(e));
-        }
-      }
+    if (stale.owns_object && collected.count(stale.name) == 0) {
+      GcEntry e{GcKind::Segment, std::string(kShmDir) + stale.name,
+                "segment of a create that died midway (draft " + stale.draft_path + ")", false, {}};
+      remove_segment(e, stale.name, options.dry_run);
+      out.push_back(std::move(e));
     }
     GcEntry e{GcKind::Flink, stale.draft_path, "draft flink file of a create that died midway", false, {}};
-    if (!options.dry_run && same_file(stale.draft_path, stale.fd.get())) {
-      e.removed = ::unlink(stale.draft_path.c_str()) == 0;
-      if (!e.removed) e.error = "unlink: " + std::generic_category().message(errno);
-    }
+    remove_file(e, stale.draft_path, stale.fd.get(), options.dry_run);
     out.push_back(std::move(e));
   }
   return out;

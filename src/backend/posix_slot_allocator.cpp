@@ -109,12 +109,7 @@ tl::expected<Leftover, PosixSlotError> clear_leftover(const std::string& path) {
 void remove_stale_drafts(const std::string& path) {
   const std::string dir = path.substr(0, path.find_last_of('/'));
   for (auto& stale : platform::stale_drafts(dir.empty() ? "/" : dir, path)) {
-    if (!stale.name.empty()) {
-      if (auto seg = platform::shm_open_existing(stale.name, true); seg) {
-        auto info = platform::stat_fd(seg->get(), stale.name);
-        if (info && info->uid == ::geteuid()) (void)platform::shm_remove(stale.name);
-      }
-    }
+    if (stale.owns_object) (void)platform::shm_remove(stale.name);
     platform::unlink_if_same(stale.draft_path, stale.fd.get());
   }
 }

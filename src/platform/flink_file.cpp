@@ -152,7 +152,14 @@ std::vector<StaleDraft> stale_drafts(const std::string& dir, const std::string& 
     const ssize_t n = ::pread(fd.get(), buf, sizeof buf - 1, 0);
     std::string name = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
     if (!valid_segment_name(name)) name.clear();
-    out.push_back(StaleDraft{draft, std::move(name), std::move(fd)});
+    bool owns_object = false;
+    if (!name.empty()) {
+      if (auto object = shm_open_existing(name, true); object) {
+        auto info = stat_fd(object->get(), name);
+        owns_object = info && info->uid == ::geteuid();
+      }
+    }
+    out.push_back(StaleDraft{draft, std::move(name), owns_object, std::move(fd)});
   }
   ::closedir(d);
   return out;

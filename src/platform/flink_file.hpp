@@ -58,10 +58,12 @@ class FlinkDraft {
 };
 
 // A draft left behind by a create that died: its lock is free and the pid in its name runs no
-// more. `name` is the segment it recorded ("" if it recorded none). `fd` holds the draft's lock.
+// more. `name` is the segment it recorded ("" if it recorded none); `owns_object` is true when that
+// object exists and belongs to this uid (the dead create made it). `fd` holds the draft's lock.
 struct StaleDraft {
   std::string draft_path;
   std::string name;
+  bool owns_object = false;
   UniqueFd fd;
 };
 
