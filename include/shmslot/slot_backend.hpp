@@ -57,6 +57,11 @@ class SlotBackend {
   /// mark_read(handle, reader_index) or mark_reader_disconnected(reader_index).
   virtual tl::expected<std::span<const std::byte>, SlotError> slot_read_ptr(SlotHandle handle,
                                                                             std::uint32_t reader_index);
+  /// When the sample `handle` names was committed, on CLOCK_MONOTONIC_COARSE, where the segment
+  /// records it; nullopt on segments that do not (ZeroDDS-created ones) and for a handle whose slot
+  /// no longer holds that sample. Exact only while the sample cannot be reused (pinned, or unread by
+  /// a reader in the writer's active mask).
+  virtual std::optional<std::chrono::nanoseconds> commit_time(SlotHandle handle) const;
   /// The oldest committed sample reader `reader_index` has not read, or nullopt.
   virtual tl::expected<std::optional<SlotHandle>, SlotError> next_unread_slot(std::uint32_t reader_index);
   /// Sets the reader's bit on the slot (and unpins it); wakes writers waiting for space.

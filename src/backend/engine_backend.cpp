@@ -58,6 +58,10 @@ tl::expected<std::span<const std::byte>, SlotError> EngineBackend::slot_read_ptr
   return engine_->read_ptr(handle, reader_index);
 }
 
+std::optional<std::chrono::nanoseconds> EngineBackend::commit_time(SlotHandle handle) const {
+  return engine_ ? engine_->commit_time(handle) : std::nullopt;
+}
+
 tl::expected<std::optional<SlotHandle>, SlotError> EngineBackend::next_unread_slot(std::uint32_t reader_index) {
   if (!engine_) return unusable();
   return engine_->next_unread(reader_index);

@@ -16,6 +16,8 @@ tl::expected<std::span<const std::byte>, SlotError> SlotBackend::slot_read_ptr(S
   return tl::unexpected(SlotError::of(SlotErrorCode::InPlaceUnsupported));
 }
 
+std::optional<std::chrono::nanoseconds> SlotBackend::commit_time(SlotHandle) const { return std::nullopt; }
+
 tl::expected<std::optional<SlotHandle>, SlotError> SlotBackend::next_unread_slot(std::uint32_t) {
   return std::optional<SlotHandle>{};
 }

@@ -291,6 +291,19 @@ tl::expected<std::span<const std::byte>, SlotError> SlotEngine::read_ptr(SlotHan
   return std::span<const std::byte>(payload_of(i), size);
 }
 
+std::optional<std::chrono::nanoseconds> SlotEngine::commit_time(SlotHandle h) const {
+  if (!geo_.extended || h.slot_index >= geo_.slot_count) return std::nullopt;
+  const SlotExt& ext = ext_of(h.slot_index);
+  // A seqlock read of one field: the time belongs to the sample the handle names only if the word
+  // (phase and generation) is the same before and after. SYNC: acquire, as in copy_out.
+  const std::uint64_t w1 = ext.word.load(std::memory_order_acquire);
+  if (sw::phase(w1) != Phase::kCommitted || !generation_matches(h, w1)) return std::nullopt;
+  const std::uint64_t at = ext.commit_time_ns.load(std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_acquire);  // SYNC: as in copy_out's re-check
+  if (sw::state(ext.word.load(std::memory_order_relaxed)) != sw::state(w1)) return std::nullopt;
+  return std::chrono::nanoseconds(at);
+}
+
 tl::expected<void, SlotError> SlotEngine::mark_read(SlotHandle h, std::uint32_t reader) {
   if (reader >= kMaxReaders) return fail(SlotErrorCode::ReaderIndexOutOfRange);
   if (h.slot_index >= geo_.slot_count) return fail(SlotErrorCode::OutOfBounds);

@@ -42,6 +42,7 @@ class SlotEngine {
   tl::expected<SlotRead, SlotError> read(SlotHandle h) const;
   tl::expected<SlotHeader, SlotError> read_into(SlotHandle h, std::span<std::byte> out) const;
   tl::expected<std::span<const std::byte>, SlotError> read_ptr(SlotHandle h, std::uint32_t reader);
+  std::optional<std::chrono::nanoseconds> commit_time(SlotHandle h) const;
   tl::expected<std::optional<SlotHandle>, SlotError> next_unread(std::uint32_t reader);
   tl::expected<void, SlotError> mark_read(SlotHandle h, std::uint32_t reader);
   tl::expected<void, SlotError> disconnect(std::uint32_t reader);

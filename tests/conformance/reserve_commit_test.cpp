@@ -1,4 +1,6 @@
 // The writer half of the SlotBackend contract (ZeroDDS allocator tests, ported), on every backend.
+#include <chrono>
+
 #include "backend_fixture.hpp"
 
 namespace shmslot::test {
@@ -110,6 +112,24 @@ TYPED_TEST(ReserveCommit, StaleHandlesAreRefused) {
   EXPECT_EQ(this->writer().slot_data_ptr(by_index).error().code, SlotErrorCode::NotLoaned);
   ASSERT_TRUE(this->writer().discard_slot(*d));
   EXPECT_EQ(this->writer().discard_slot(*d).error().code, SlotErrorCode::NotLoaned);
+}
+
+TYPED_TEST(ReserveCommit, CommitTimeIsRecordedForTheCommittedSampleOnly) {
+  this->make(1, 64);
+  auto h = this->writer().reserve_slot(0);
+  ASSERT_TRUE(h);
+  EXPECT_FALSE(this->reader().commit_time(*h));  // a loan has no commit time yet
+  const auto before = std::chrono::steady_clock::now().time_since_epoch();
+  ASSERT_TRUE(this->writer().commit_slot(*h, bytes_of({1})));
+  const auto at = this->reader().commit_time(*h);
+  ASSERT_TRUE(at);
+  // CLOCK_MONOTONIC_COARSE lags CLOCK_MONOTONIC by at most a few ticks; a second is generous.
+  EXPECT_GT(*at, before - std::chrono::seconds(1));
+  EXPECT_EQ(this->reader().commit_time(SlotHandle{h->segment_id, h->slot_index}), at);  // by index alone
+  auto next = this->writer().reserve_slot(0);  // reuses the only slot: the old handle is stale
+  ASSERT_TRUE(next);
+  EXPECT_FALSE(this->reader().commit_time(*h));
+  EXPECT_FALSE(this->reader().commit_time(SlotHandle{h->segment_id, 7, h->generation}));  // out of range
 }
 
 TYPED_TEST(ReserveCommit, SlotRecyclableOnlyAfterAllActiveReadersMarked) {

@@ -26,6 +26,7 @@ class EngineBackend : public SlotBackend {
   tl::expected<SlotHeader, SlotError> read_slot_into(SlotHandle handle, std::span<std::byte> out) const override;
   tl::expected<std::span<const std::byte>, SlotError> slot_read_ptr(SlotHandle handle,
                                                                     std::uint32_t reader_index) override;
+  std::optional<std::chrono::nanoseconds> commit_time(SlotHandle handle) const override;
   tl::expected<std::optional<SlotHandle>, SlotError> next_unread_slot(std::uint32_t reader_index) override;
   tl::expected<void, SlotError> mark_read(SlotHandle handle, std::uint32_t reader_index) override;
   tl::expected<void, SlotError> mark_reader_disconnected(std::uint32_t reader_index) override;
