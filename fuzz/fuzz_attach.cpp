@@ -198,7 +198,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(geometry->slot_count >= 1 && geometry->slot_count <= core::kMaxSlotCount, "validated slot_count");
     FUZZ_CHECK(geometry->slot_capacity + 16 <= geometry->slot_total_size, "validated capacity");
     FUZZ_CHECK((geometry->extended ? geometry->total_size : geometry->slots_end) <= size, "validated size > input");
-    core::SlotEngine engine(copy, *geometry, 0);
+    auto engine_ptr = core::make_engine(copy, *geometry, 0);
+    core::SlotEngine& engine = *engine_ptr;
     exercise_engine(engine, legacy_stalled(data, *geometry));
   }
   // Restore the bytes the engine may have written (mark_read, reap) before the shm path.

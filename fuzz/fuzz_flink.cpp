@@ -59,7 +59,7 @@ std::vector<std::byte> dead_owner_segment() {
   std::vector<std::byte> bytes(g.total_size);
   core::FormatOptions options;
   options.owner_pid = 0;
-  core::SlotEngine::format(bytes.data(), g, options);
+  core::format_segment(bytes.data(), g, options);
   return bytes;
 }
 

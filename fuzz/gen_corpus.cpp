@@ -47,8 +47,9 @@ std::vector<std::byte> shmslot_image(std::uint64_t count, std::uint64_t capacity
   core::FormatOptions options;
   options.flags = flags;
   for (std::size_t i = 0; i < options.type_hash.size(); ++i) options.type_hash[i] = static_cast<std::uint8_t>(i * 7);
-  core::SlotEngine::format(bytes.data(), g, options);
-  core::SlotEngine engine(bytes.data(), g, 0);
+  core::format_segment(bytes.data(), g, options);
+  auto engine_ptr = core::make_engine(bytes.data(), g, 0);
+    core::SlotEngine& engine = *engine_ptr;
   (void)engine.register_reader(0U);
   for (int s = 0; s < samples; ++s) {
     auto h = engine.reserve(0);

@@ -14,7 +14,7 @@
 
 #include "shmslot/flat_writer.hpp"
 #include "shmslot/slot_backend.hpp"
-#include "shmslot/slot_error.hpp"
+#include "shmslot/types.hpp"
 #include "shmslot/type_hash.hpp"
 
 namespace shmslot::bridge {

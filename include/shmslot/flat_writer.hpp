@@ -17,12 +17,6 @@
 
 namespace shmslot {
 
-/// What write_bp does when the segment is full.
-enum class Reliability : std::uint8_t {
-  Reliable,    ///< wait (up to the timeout) until readers free a slot
-  BestEffort,  ///< give up at once
-};
-
 /// The result of write_bp.
 struct WriteOutcome {
   enum class Kind : std::uint8_t { Written, Dropped, TimedOut } kind = Kind::Dropped;

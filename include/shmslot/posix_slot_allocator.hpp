@@ -71,7 +71,7 @@ struct CreateOptions {
   NotifyMode notify = NotifyMode::WakeOnDemand;
   /// How long a dead reader or writer may hold others up before a reap frees what it held
   /// (docs/recovery.md); 1 ms .. 60 s.
-  std::chrono::milliseconds lease{250};
+  std::chrono::milliseconds lease{kDefaultLease};
 };
 
 /// Options of PosixSlotAllocator::attach.

@@ -9,7 +9,7 @@
 #include <optional>
 #include <vector>
 
-#include "shmslot/slot_header.hpp"
+#include "shmslot/types.hpp"
 #include "shmslot/type_hash.hpp"
 
 namespace shmslot {

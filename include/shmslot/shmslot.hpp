@@ -10,7 +10,6 @@
 #include "shmslot/posix_slot_allocator.hpp"
 #include "shmslot/segment_snapshot.hpp"
 #include "shmslot/slot_backend.hpp"
-#include "shmslot/slot_error.hpp"
-#include "shmslot/slot_header.hpp"
 #include "shmslot/type_hash.hpp"
+#include "shmslot/types.hpp"
 #include "shmslot/version.hpp"

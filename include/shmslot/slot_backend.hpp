@@ -11,25 +11,11 @@
 
 #include <tl/expected.hpp>
 
-#include "shmslot/slot_error.hpp"
-#include "shmslot/slot_header.hpp"
 #include "shmslot/type_hash.hpp"
+#include "shmslot/types.hpp"
 
 namespace shmslot {
 
-/// What the registry knows of one reader index.
-struct ReaderStats {
-  bool registered = false;
-  std::uint32_t owner_pid = 0;
-  std::uint64_t cursor = 0;     ///< next sequence number it expects
-  std::uint64_t evictions = 0;  ///< samples evicted (evict_stale) before it read them
-};
-
-/// A copied sample: the header as committed and `header.sample_size` payload bytes.
-struct SlotRead {
-  SlotHeader header;
-  std::vector<std::byte> bytes;
-};
 
 /// Threading contract: every method may be called from any thread of any process attached to the
 /// segment, concurrently; a handle is used by one thread at a time.
@@ -92,7 +78,7 @@ class SlotBackend {
   /// Disconnects dead registered readers and frees slots loaned by dead writers; returns how many.
   virtual std::size_t reap() { return 0; }
   /// How long a dead peer may hold others up (the segment's lease).
-  virtual std::chrono::milliseconds lease() const { return std::chrono::milliseconds(250); }
+  virtual std::chrono::milliseconds lease() const { return kDefaultLease; }
 
   /// The change counter: it moves on every commit, discard, mark_read and disconnect.
   virtual std::uint64_t notify_generation() const { return 0; }

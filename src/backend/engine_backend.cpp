@@ -108,7 +108,7 @@ tl::expected<ReaderStats, SlotError> EngineBackend::reader_stats(std::uint32_t i
 std::size_t EngineBackend::reap() { return engine_ ? engine_->reap() : 0; }
 
 std::chrono::milliseconds EngineBackend::lease() const {
-  return engine_ ? engine_->lease() : std::chrono::milliseconds(250);
+  return engine_ ? engine_->lease() : kDefaultLease;
 }
 
 std::uint64_t EngineBackend::notify_generation() const { return engine_ ? engine_->generation() : 0; }

@@ -32,8 +32,8 @@ tl::expected<InMemorySlotAllocator, SlotError> InMemorySlotAllocator::create(std
       core::make_geometry(slot_count, core::slot_total_size_for(slot_capacity), slot_capacity, true);
   auto mapping = platform::map_anonymous(g.total_size);
   if (!mapping) return tl::unexpected(SlotError::of(SlotErrorCode::NoFreeSlot));
-  core::SlotEngine::format(mapping->data(), g, core::FormatOptions{});
-  auto engine = std::make_unique<core::SlotEngine>(mapping->data(), g, segment_id);
+  core::format_segment(mapping->data(), g, core::FormatOptions{});
+  auto engine = core::make_engine(mapping->data(), g, segment_id);
   auto memory = std::make_unique<platform_detail::OwnedMemory>(platform_detail::OwnedMemory{std::move(*mapping)});
   InMemorySlotAllocator out(segment_id, std::move(memory));
   out.set_engine(std::move(engine));

@@ -247,7 +247,7 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::create(cons
     if (options.type_hash) format.type_hash = *options.type_hash;
     format.owner_pid = static_cast<std::uint32_t>(::getpid());
     format.owner_start_time = platform::process_start_time(::getpid()).value_or(0);
-    core::SlotEngine::format(res->mapping.data(), g, format);
+    core::format_segment(res->mapping.data(), g, format);
 
     auto flink_fd = draft->publish();
     if (!flink_fd) {
@@ -256,7 +256,7 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::create(cons
       return shm_error(flink_fd.error());
     }
     res->flink_fd = std::move(*flink_fd);
-    auto engine = std::make_unique<core::SlotEngine>(res->mapping.data(), g, 0);
+    auto engine = core::make_engine(res->mapping.data(), g, 0);
     PosixSlotAllocator out(std::move(res));
     out.set_engine(std::move(engine));
     return out;
@@ -315,7 +315,7 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::attach(cons
       }
       return error(PosixErrorCode::InvalidHeader, flink->name + ": " + geometry.error().reason);
     }
-    auto engine = std::make_unique<core::SlotEngine>(mapping->data(), *geometry, 0);
+    auto engine = core::make_engine(mapping->data(), *geometry, 0);
     if (options.expected_type_hash) {
       const auto recorded = engine->type_hash();
       if (recorded && *recorded != *options.expected_type_hash) {

@@ -1,4 +1,4 @@
-#include "shmslot/slot_error.hpp"
+#include "shmslot/types.hpp"
 
 namespace shmslot {
 

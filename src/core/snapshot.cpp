@@ -20,39 +20,41 @@ namespace core {
 SegmentSnapshot SlotEngine::snapshot() const {
   namespace sw = slot_word;
   SegmentSnapshot out;
-  out.extended = geo_.extended;
-  out.slot_count = static_cast<std::uint32_t>(geo_.slot_count);
-  out.slot_total_size = static_cast<std::uint32_t>(geo_.slot_total_size);
-  out.slot_capacity = static_cast<std::size_t>(geo_.slot_capacity);
-  out.next_sn = header_->next_sn.load(std::memory_order_acquire);
-  out.notify_generation = header_->gen.load(std::memory_order_acquire);
+  const Geometry& geo = view_.geometry();
+  out.extended = geo.extended;
+  out.slot_count = static_cast<std::uint32_t>(geo.slot_count);
+  out.slot_total_size = static_cast<std::uint32_t>(geo.slot_total_size);
+  out.slot_capacity = static_cast<std::size_t>(geo.slot_capacity);
+  out.next_sn = view_.header().next_sn.load(std::memory_order_acquire);
+  out.notify_generation = view_.header().gen.load(std::memory_order_acquire);
   const std::uint64_t now = platform::coarse_now_ns();
-  if (geo_.extended) {
+  if (geo.extended) {
+    const ExtControl& ctl = view_.control();
     out.extension_version = kExtVersion;
-    out.next_sequence = ctl_->next_seq.load(std::memory_order_acquire);
-    out.waiters = ctl_->waiters.load(std::memory_order_relaxed);
-    out.wake_always = (ctl_->flags & kFlagWakeAlways) != 0;
+    out.next_sequence = ctl.next_seq.load(std::memory_order_acquire);
+    out.waiters = ctl.waiters.load(std::memory_order_relaxed);
+    out.wake_always = (ctl.flags & kFlagWakeAlways) != 0;
     out.type_hash = type_hash();
-    out.owner_pid = ctl_->owner_pid;
-    out.owner_alive = platform::process_alive(static_cast<pid_t>(ctl_->owner_pid), ctl_->owner_start_time);
+    out.owner_pid = ctl.owner_pid;
+    out.owner_alive = platform::process_alive(static_cast<pid_t>(ctl.owner_pid), ctl.owner_start_time);
     for (std::uint32_t r = 0; r < kMaxReaders; ++r) {
       const ReaderStats stats = reader_stats(r).value_or(ReaderStats{});  // in range on an extended segment
       ReaderSnapshot reader{r, stats.cursor, stats.registered, stats.owner_pid, false, stats.evictions};
       reader.owner_alive = stats.owner_pid != 0 &&
                            platform::process_alive(static_cast<pid_t>(stats.owner_pid),
-                                                   ctl_->readers[r].owner_start.load(std::memory_order_relaxed));
+                                                   view_.reader_entry(r).owner_start.load(std::memory_order_relaxed));
       out.readers.push_back(reader);
     }
   }
-  out.slots.reserve(static_cast<std::size_t>(geo_.slot_count));
-  for (std::uint32_t i = 0; i < geo_.slot_count; ++i) {
-    const SharedSlotHeader& hdr = header_of(i);
+  out.slots.reserve(static_cast<std::size_t>(geo.slot_count));
+  for (std::uint32_t i = 0; i < geo.slot_count; ++i) {
+    const SharedSlotHeader& hdr = view_.slot_header(i);
     SlotSnapshot s;
     s.index = i;
     s.sample_size = hdr.sample_size.load(std::memory_order_relaxed);
     s.reader_mask = hdr.reader_mask.load(std::memory_order_relaxed);
-    if (geo_.extended) {
-      const SlotExt& ext = ext_of(i);
+    if (geo.extended) {
+      const SlotExt& ext = view_.slot_ext(i);
       const std::uint64_t w = ext.word.load(std::memory_order_acquire);
       s.generation = sw::generation(w);
       // The word's low half is the pin mask while COMMITTED and the loaner's pid while WRITING.

@@ -31,7 +31,7 @@ TEST(Layout, HeaderBytesAreZeroDdsV3PlusTheFlag) {
   options.type_hash = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
   options.owner_pid = 4242;
   options.owner_start_time = 99;
-  SlotEngine::format(mem->data(), g, options);
+  format_segment(mem->data(), g, options);
   const std::byte* p = mem->data();
   const std::uint8_t expect_header[32] = {
       0x53, 0x53, 0x44, 0x5A,  // magic "ZDSS"
@@ -80,8 +80,9 @@ TEST(Layout, CommittedSlotBytes) {
   const Geometry g = make_geometry(2, 64, 48, true);
   auto mem = platform::map_anonymous(g.total_size);
   ASSERT_TRUE(mem);
-  SlotEngine::format(mem->data(), g, FormatOptions{});
-  SlotEngine engine(mem->data(), g, 0);
+  format_segment(mem->data(), g, FormatOptions{});
+  auto engine_ptr = make_engine(mem->data(), g, 0);
+  SlotEngine& engine = *engine_ptr;
   auto h = engine.reserve(0);
   ASSERT_TRUE(h);
   const std::byte payload[3] = {std::byte{0xA1}, std::byte{0xA2}, std::byte{0xA3}};

@@ -15,7 +15,7 @@ struct Segment {
       : geometry(make_geometry(slots, 128, extended ? 100 : 112, extended)),
         memory(platform::map_anonymous(geometry.total_size).value()) {
     if (extended) {
-      SlotEngine::format(memory.data(), geometry, FormatOptions{});
+      format_segment(memory.data(), geometry, FormatOptions{});
     } else {
       auto* h = reinterpret_cast<SegmentHeader*>(memory.data());
       h->magic = kSegmentMagic;
@@ -49,7 +49,8 @@ TEST(EngineEdge, ReaderFarBehindTheRingStillFindsTheSamples) {
   s.control().next_seq.store(next);
   auto* ring_entries = reinterpret_cast<RingEntry*>(s.memory.data() + s.geometry.ring_offset);
   for (std::uint64_t k = 0; k < 4; ++k) ring_entries[k].store(ring::make(next - 4 + (k - next) % 4, 0));
-  SlotEngine e(s.memory.data(), s.geometry, 0);
+  auto engine = make_engine(s.memory.data(), s.geometry, 0);
+  SlotEngine& e = *engine;
   for (std::uint8_t v = 1; v <= 3; ++v) publish(e, v);
   for (std::uint8_t v = 1; v <= 3; ++v) {
     auto h = e.next_unread(0);
@@ -64,7 +65,8 @@ TEST(EngineEdge, SequenceTakenButNotPublishedHoldsReadersBack) {
   // A writer that took sequence 1 and has not published it yet (simulated by taking it by hand):
   // the reader must wait for it rather than deliver 2 first.
   Segment s(4);
-  SlotEngine e(s.memory.data(), s.geometry, 0);
+  auto engine = make_engine(s.memory.data(), s.geometry, 0);
+  SlotEngine& e = *engine;
   publish(e, 0);
   auto h0 = e.next_unread(0);
   ASSERT_TRUE(h0 && *h0);
@@ -81,7 +83,8 @@ TEST(EngineEdge, ZeroDdsSegmentDeliversInSequenceOrderAcrossTheWrap) {
     s.slot(i).sequence_number = sns[i];
     s.slot(i).sample_size = 1;
   }
-  SlotEngine e(s.memory.data(), s.geometry, 0);
+  auto engine = make_engine(s.memory.data(), s.geometry, 0);
+  SlotEngine& e = *engine;
   std::vector<std::uint32_t> order;
   for (int k = 0; k < 4; ++k) {
     auto h = e.next_unread(2);

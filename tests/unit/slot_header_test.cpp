@@ -1,7 +1,7 @@
 // SlotHeader (ZeroDDS slot.rs tests, ported).
 #include <gtest/gtest.h>
 
-#include "shmslot/slot_header.hpp"
+#include "shmslot/types.hpp"
 
 namespace shmslot {
 namespace {

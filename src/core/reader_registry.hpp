@@ -1,0 +1,57 @@
+// The reader registry of a shmslot segment: 32 reader entries (cursor, owner, start time,
+// evictions) and the `registered` mask; who may claim an index, who frees it, and what a reader's
+// cursor says about the samples it has passed. docs/recovery.md.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+#include <tl/expected.hpp>
+
+#include "core/notifier.hpp"
+#include "core/segment_view.hpp"
+#include "shmslot/types.hpp"
+
+namespace shmslot::core {
+
+class ReaderRegistry {
+ public:
+  ReaderRegistry(const SegmentView& view, const Notifier& notifier) : view_(view), notifier_(notifier) {}
+  // Frees the entries this process registered through this engine; see the definition.
+  ~ReaderRegistry();
+  ReaderRegistry(const ReaderRegistry&) = delete;
+  ReaderRegistry& operator=(const ReaderRegistry&) = delete;
+
+  tl::expected<std::uint32_t, SlotError> register_reader(std::optional<std::uint32_t> index);
+  tl::expected<void, SlotError> unregister_reader(std::uint32_t index);
+  ReaderMask registered_readers() const;
+  tl::expected<ReaderStats, SlotError> reader_stats(std::uint32_t index) const;
+  // Marks every slot read by `reader`, drops its pins and moves its cursor to the newest number.
+  void disconnect(std::uint32_t reader);
+  // Records an index used without registering (the ZeroDDS way) once per engine; see recovery.md.
+  void note_reader(std::uint32_t reader);
+  // Frees the entries of dead owners (and of releasers that died mid-release); returns how many.
+  std::size_t reap_dead_readers();
+
+  // A reader whose cursor is past `seq` has read or passed that sample.
+  bool cursor_past(std::uint32_t reader, std::uint64_t seq) const;
+  // Every reader in `active` has read the sample (its bit is in `read_by`) or moved past `seq`.
+  bool all_done(ReaderMask read_by, ReaderMask active, std::uint64_t seq) const;
+
+  std::chrono::milliseconds lease() const;
+  bool owner_alive() const;
+
+ private:
+  bool claim_entry(std::uint32_t reader, bool reset_cursor);
+  // Frees entry `reader` if `owner` still holds it; a dead owner's reader is disconnected first.
+  void release_entry(std::uint32_t reader, std::uint64_t owner, bool dead);
+
+  const SegmentView& view_;
+  const Notifier& notifier_;
+  std::atomic<std::uint32_t> claimed_{0};  // entries this engine registered (released on destruction)
+  std::atomic<std::uint32_t> noted_{0};    // indices this engine has used or registered
+};
+
+}  // namespace shmslot::core

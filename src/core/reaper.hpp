@@ -1,0 +1,31 @@
+// Reaping: freeing what dead processes held (reader entries, pins, unread marks, loans), at most
+// once per half lease across all processes when a writer finds no free slot. docs/recovery.md.
+#pragma once
+
+#include <cstddef>
+
+#include "core/notifier.hpp"
+#include "core/reader_registry.hpp"
+#include "core/segment_view.hpp"
+
+namespace shmslot::core {
+
+class Reaper {
+ public:
+  Reaper(const SegmentView& view, ReaderRegistry& registry, const Notifier& notifier)
+      : view_(view), registry_(registry), notifier_(notifier) {}
+
+  // Disconnects dead registered readers and frees loans of dead writers; returns how many.
+  std::size_t reap();
+  // reap(), unless some process reaped within the last half lease.
+  std::size_t maybe_reap();
+
+ private:
+  std::size_t free_dead_loans();
+
+  const SegmentView& view_;
+  ReaderRegistry& registry_;
+  const Notifier& notifier_;
+};
+
+}  // namespace shmslot::core

@@ -1,0 +1,204 @@
+#include "core/slot_reader.hpp"
+
+#include <algorithm>
+
+#include "core/slot_checks.hpp"
+#include "platform/process.hpp"
+
+namespace shmslot::core {
+
+namespace sw = slot_word;
+using sw::Phase;
+
+bool SlotReader::pin(SlotHandle h, std::uint32_t reader, std::uint64_t& w) {
+  const std::uint32_t bit = 1U << reader;
+  w = view_.slot_ext(h.slot_index).word.load(std::memory_order_acquire);
+  for (;;) {
+    if (sw::phase(w) != Phase::kCommitted || !generation_matches(h, w)) return false;
+    if ((sw::hold(w) & bit) != 0) return true;  // pinned already by this reader index
+    // SYNC: acquire on success; pairs with the commit's release store: the payload read through a
+    // span, and the sequence number read after, are the committed sample's. Acquire on failure
+    // too, since the new value is examined again.
+    if (view_.slot_ext(h.slot_index)
+            .word.compare_exchange_weak(w, w | bit, std::memory_order_acquire, std::memory_order_acquire)) {
+      return true;
+    }
+  }
+}
+
+tl::expected<std::span<const std::byte>, SlotError> SlotReader::read_ptr(SlotHandle h, std::uint32_t reader) {
+  if (reader >= kMaxReaders) return fail(SlotErrorCode::ReaderIndexOutOfRange);
+  if (h.slot_index >= view_.slot_count()) return fail(SlotErrorCode::OutOfBounds);
+  registry_.note_reader(reader);
+  std::uint64_t w = 0;
+  if (!pin(h, reader, w)) return fail(SlotErrorCode::Overwritten);
+  const std::uint32_t i = h.slot_index;
+  const auto size = std::min<std::size_t>(view_.slot_header(i).sample_size.load(std::memory_order_relaxed),
+                                          view_.slot_capacity());
+  return std::span<const std::byte>(view_.payload(i), size);
+}
+
+tl::expected<void, SlotError> SlotReader::mark_read(SlotHandle h, std::uint32_t reader) {
+  if (reader >= kMaxReaders) return fail(SlotErrorCode::ReaderIndexOutOfRange);
+  if (h.slot_index >= view_.slot_count()) return fail(SlotErrorCode::OutOfBounds);
+  const std::uint32_t i = h.slot_index;
+  const std::uint32_t bit = 1U << reader;
+  // Pin the sample the handle names (unless this reader's zero-copy read pinned it already): while
+  // pinned the slot cannot be reused, so the bit below lands on this sample and no other.
+  std::uint64_t w = 0;
+  if (!pin(h, reader, w)) {
+    notifier_.notify();  // the sample is gone (reused under a reader outside the active mask): nothing to mark
+    return {};
+  }
+  SlotExt& ext = view_.slot_ext(i);
+  // A reader that reads in order moves its cursor here, so the slot it just freed can be reused
+  // without lapping it (next_unread would otherwise find the ring entry already overwritten).
+  const std::uint64_t seq = ext.seq.load(std::memory_order_relaxed);
+  std::uint64_t expected = seq;
+  view_.reader_entry(reader).cursor.compare_exchange_strong(expected, seq + 1, std::memory_order_relaxed);
+  // SYNC: release; pairs with the writer's acquire load of reader_mask in reserve: this reader's
+  // reads of the sample happen before the slot is reused.
+  view_.slot_header(i).reader_mask.fetch_or(bit, std::memory_order_release);
+  // SYNC: release; pairs with the acquire load of the word in reserve: unpinned only after the
+  // reader is done with the span.
+  ext.word.fetch_and(~std::uint64_t{bit}, std::memory_order_release);
+  notifier_.notify();
+  return {};
+}
+
+std::optional<std::chrono::nanoseconds> SlotReader::commit_time(SlotHandle h) const {
+  if (h.slot_index >= view_.slot_count()) return std::nullopt;
+  const SlotExt& ext = view_.slot_ext(h.slot_index);
+  // A seqlock read of one field: the time belongs to the sample the handle names only if the word
+  // (phase and generation) is the same before and after. SYNC: acquire, as in copy_out.
+  const std::uint64_t w1 = ext.word.load(std::memory_order_acquire);
+  if (sw::phase(w1) != Phase::kCommitted || !generation_matches(h, w1)) return std::nullopt;
+  const std::uint64_t at = ext.commit_time_ns.load(std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_acquire);  // SYNC: as in copy_out's re-check
+  if (sw::state(ext.word.load(std::memory_order_relaxed)) != sw::state(w1)) return std::nullopt;
+  return std::chrono::nanoseconds(at);
+}
+
+tl::expected<std::optional<SlotHandle>, SlotError> SlotReader::next_unread(std::uint32_t reader) {
+  if (reader >= kMaxReaders) return fail(SlotErrorCode::ReaderIndexOutOfRange);
+  registry_.note_reader(reader);
+  const std::uint32_t bit = 1U << reader;
+  const std::uint64_t n = view_.slot_count();
+  std::atomic<std::uint64_t>& cursor = view_.reader_entry(reader).cursor;
+  // Relaxed: the cursor is a position, the data is synchronised through ring entry and slot word.
+  std::uint64_t s = cursor.load(std::memory_order_relaxed);
+  for (;;) {
+    // SYNC: acquire; pairs with the release CAS in publish_in_order.
+    const std::uint64_t e = view_.ring_at(s).load(std::memory_order_acquire);
+    const std::int64_t d = ring::distance(e, s);
+    // The entry for s holds s - n until s is published, or an older number still when s - n (and
+    // perhaps s - 2n ...) was never entered either: writers that died inside commit holding numbers
+    // that share this entry. Both mean "s is not published yet", and s may be a gap. Only a cursor
+    // more than 2^38 behind the counter (the entry compares modulo 2^40) needs a resync instead.
+    if (d < -static_cast<std::int64_t>(n) &&
+        view_.control().next_seq.load(std::memory_order_relaxed) - s >= (std::uint64_t{1} << 38)) {
+      return resync_lapped(reader, s);
+    }
+    if (d <= -static_cast<std::int64_t>(n)) {
+      if (!gap_expired(reader, s)) return std::optional<SlotHandle>{};
+      // s was taken a lease ago and later numbers exist: its writer died mid-commit. Deliver it if
+      // it got as far as COMMITTED, else pass the gap.
+      if (auto found = find_committed(s);
+          found && (view_.slot_header(found->slot_index).reader_mask.load(std::memory_order_relaxed) & bit) == 0) {
+        return std::optional<SlotHandle>{*found};
+      }
+      if (cursor.compare_exchange_strong(s, s + 1, std::memory_order_relaxed)) ++s;
+      continue;
+    }
+    if (d != 0) return resync_lapped(reader, s);
+    const std::uint32_t i = ring::slot(e);
+    bool deliver = false;
+    std::uint64_t w = 0;
+    if (i < n) {  // a ring entry is shared memory: never trust its index
+      const SlotExt& ext = view_.slot_ext(i);
+      // A small seqlock over (word, seq): both must describe the same commit.
+      // The reader mask is read inside the window too: a reuse resets it, and a reset seen here
+      // shows up as a changed word in the re-check.
+      w = ext.word.load(std::memory_order_acquire);  // SYNC: acquire; pairs with the commit's release
+      const std::uint64_t seq = ext.seq.load(std::memory_order_relaxed);
+      const ReaderMask read_by = view_.slot_header(i).reader_mask.load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      const bool stable = sw::state(ext.word.load(std::memory_order_relaxed)) == sw::state(w);
+      deliver = stable && sw::phase(w) == Phase::kCommitted && seq == s && (read_by & bit) == 0;
+    }
+    if (deliver) return std::optional<SlotHandle>{SlotHandle{view_.segment_id(), i, sw::generation(w)}};
+    // Read already, or overwritten under a reader outside the active mask: move past it. The CAS
+    // keeps threads that share a reader index from moving the cursor backwards.
+    if (cursor.compare_exchange_strong(s, s + 1, std::memory_order_relaxed)) ++s;
+  }
+}
+
+std::optional<SlotHandle> SlotReader::resync_lapped(std::uint32_t reader, std::uint64_t from) {
+  // The ring no longer says where `from` is: the reader was lapped (it was outside the active mask,
+  // or marked out of order) or has been away for 2^39 samples. Rare, so two scans are fine.
+  const std::uint64_t n = view_.slot_count();
+  // 1. The publication frontier: every sequence number below `frontier` is committed (or gone).
+  //    Entry k holds the newest published e_k = k (mod n), so e_k + n is not published yet.
+  const std::uint64_t next = view_.control().next_seq.load(std::memory_order_acquire);
+  std::uint64_t frontier = next;
+  for (std::uint64_t k = 0; k < n; ++k) {
+    const std::uint64_t e = view_.ring_entry(k).load(std::memory_order_acquire);
+    const std::uint64_t newest = next + static_cast<std::uint64_t>(ring::distance(e, next));  // wraps back
+    frontier = std::min(frontier, newest + n);
+  }
+  if (frontier <= from) return std::nullopt;  // `from` itself may still be in flight: wait for it
+  // 2. The oldest committed sample in [from, frontier) this reader has not read.
+  const std::uint32_t bit = 1U << reader;
+  std::optional<SlotHandle> best;
+  std::uint64_t best_seq = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const SlotExt& ext = view_.slot_ext(i);
+    const std::uint64_t w = ext.word.load(std::memory_order_acquire);  // SYNC: acquire, as in next_unread
+    const std::uint64_t seq = ext.seq.load(std::memory_order_relaxed);
+    const ReaderMask read_by = view_.slot_header(i).reader_mask.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (sw::state(ext.word.load(std::memory_order_relaxed)) != sw::state(w)) continue;  // changing now
+    if (sw::phase(w) != Phase::kCommitted || seq < from || seq >= frontier) continue;
+    if ((read_by & bit) != 0) continue;
+    if (!best || seq < best_seq) {
+      best = SlotHandle{view_.segment_id(), i, sw::generation(w)};
+      best_seq = seq;
+    }
+  }
+  // Everything in [from, target) is committed and either read or already overwritten.
+  const std::uint64_t target = best ? best_seq : frontier;
+  std::atomic<std::uint64_t>& cursor = view_.reader_entry(reader).cursor;
+  std::uint64_t seen = cursor.load(std::memory_order_relaxed);
+  while (seen < target && !cursor.compare_exchange_weak(seen, target, std::memory_order_relaxed)) {
+  }
+  return best;
+}
+
+std::optional<SlotHandle> SlotReader::find_committed(std::uint64_t seq) const {
+  for (std::uint32_t i = 0; i < view_.slot_count(); ++i) {
+    const SlotExt& ext = view_.slot_ext(i);
+    const std::uint64_t w = ext.word.load(std::memory_order_acquire);
+    if (sw::phase(w) != Phase::kCommitted || ext.seq.load(std::memory_order_relaxed) != seq) continue;
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (sw::state(ext.word.load(std::memory_order_relaxed)) != sw::state(w)) continue;
+    return SlotHandle{view_.segment_id(), i, sw::generation(w)};
+  }
+  return std::nullopt;
+}
+
+bool SlotReader::gap_expired(std::uint32_t reader, std::uint64_t s) {
+  // Not a gap unless a later number was taken: then s's writer is at least that slow.
+  if (view_.control().next_seq.load(std::memory_order_relaxed) <= s + 1) {
+    gap_since_[reader] = 0;
+    return false;
+  }
+  const std::uint64_t now = platform::coarse_now_ns();
+  if (gap_since_[reader] == 0 || gap_seq_[reader] != s) {
+    gap_since_[reader] = now;
+    gap_seq_[reader] = s;
+    return false;
+  }
+  return now - gap_since_[reader] >= static_cast<std::uint64_t>(std::chrono::nanoseconds(registry_.lease()).count());
+}
+
+}  // namespace shmslot::core

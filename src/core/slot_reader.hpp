@@ -1,0 +1,49 @@
+// The reader half of the protocol on a shmslot segment: the next unread sample in sequence order,
+// copying reads (a seqlock over the slot word), zero-copy pins, and marking samples read.
+// docs/protocol.md, "Reader".
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include <tl/expected.hpp>
+
+#include "core/copy_dest.hpp"
+#include "core/notifier.hpp"
+#include "core/reader_registry.hpp"
+#include "core/segment_view.hpp"
+#include "shmslot/types.hpp"
+
+namespace shmslot::core {
+
+class SlotReader {
+ public:
+  SlotReader(const SegmentView& view, ReaderRegistry& registry, const Notifier& notifier)
+      : view_(view), registry_(registry), notifier_(notifier) {}
+
+  tl::expected<std::optional<SlotHandle>, SlotError> next_unread(std::uint32_t reader);
+  // Copies the sample out (copy_read.cpp); exactly as committed, or Overwritten.
+  tl::expected<SlotHeader, SlotError> copy_out(SlotHandle h, const CopyDest& dest) const;
+  tl::expected<std::span<const std::byte>, SlotError> read_ptr(SlotHandle h, std::uint32_t reader);
+  tl::expected<void, SlotError> mark_read(SlotHandle h, std::uint32_t reader);
+  std::optional<std::chrono::nanoseconds> commit_time(SlotHandle h) const;
+
+ private:
+  // Pins the sample `h` names for `reader` (kept if pinned already); false if it is gone.
+  bool pin(SlotHandle h, std::uint32_t reader, std::uint64_t& word);
+  // The COMMITTED slot holding sequence number `seq`, by a scan.
+  std::optional<SlotHandle> find_committed(std::uint64_t seq) const;
+  std::optional<SlotHandle> resync_lapped(std::uint32_t reader, std::uint64_t from);
+  // Passing a sequence number a dead writer took but never published (recovery.md).
+  bool gap_expired(std::uint32_t reader, std::uint64_t s);
+
+  const SegmentView& view_;
+  ReaderRegistry& registry_;
+  const Notifier& notifier_;
+  std::uint64_t gap_since_[kMaxReaders] = {};  // per reader: when it started waiting on a gap (0: not)
+  std::uint64_t gap_seq_[kMaxReaders] = {};
+};
+
+}  // namespace shmslot::core

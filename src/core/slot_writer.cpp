@@ -1,0 +1,121 @@
+#include "core/slot_writer.hpp"
+
+#include <cstring>
+
+#include "core/slot_checks.hpp"
+#include "platform/process.hpp"
+
+namespace shmslot::core {
+
+namespace sw = slot_word;
+using sw::Phase;
+
+tl::expected<SlotHandle, SlotError> SlotWriter::reserve(ReaderMask active) {
+  auto loan = reserve_once(active);
+  // Full: perhaps a dead reader or writer holds slots. Reaping is rate-limited to once per half
+  // lease across all processes, and only this blocked path pays for it.
+  if (!loan && reaper_.maybe_reap() > 0) loan = reserve_once(active);
+  return loan;
+}
+
+tl::expected<SlotHandle, SlotError> SlotWriter::reserve_once(ReaderMask active) {
+  const std::uint64_t n = view_.slot_count();
+  for (std::uint64_t attempt = 0; attempt < n; ++attempt) {
+    // Relaxed: the cursor only spreads writers over the slots; the CAS below decides ownership.
+    const auto i =
+        static_cast<std::uint32_t>(view_.control().reserve_cursor.fetch_add(1, std::memory_order_relaxed) % n);
+    SlotExt& ext = view_.slot_ext(i);
+    // SYNC: acquire; pairs with the release unpin in mark_read / disconnect.
+    std::uint64_t w = ext.word.load(std::memory_order_acquire);
+    const Phase phase = sw::phase(w);
+    if (phase == Phase::kWriting) continue;
+    if (phase == Phase::kCommitted) {
+      if (sw::hold(w) != 0) continue;
+      // SYNC: acquire; pairs with the release fetch_or in mark_read: the readers' reads of the old
+      // sample happen before this writer's stores into the slot.
+      const ReaderMask read_by = view_.slot_header(i).reader_mask.load(std::memory_order_acquire);
+      if (!registry_.all_done(read_by & active, active, ext.seq.load(std::memory_order_relaxed))) continue;
+    }
+    const std::uint32_t gen = sw::next_generation(sw::generation(w));
+    // The loaner's pid rides in the word while WRITING, so a reap frees exactly a dead writer's loan.
+    const auto loaner = static_cast<std::uint32_t>(platform::current_pid());
+    // SYNC: acq_rel on success (orders the loan before the payload stores below and after the
+    // loads above); relaxed on failure, which only sends us to the next candidate.
+    if (!ext.word.compare_exchange_strong(w, sw::make(Phase::kWriting, gen, loaner), std::memory_order_acq_rel,
+                                          std::memory_order_relaxed)) {
+      continue;
+    }
+    // ZeroDDS readers skip a slot of size 0; stored before the fence, so before any payload byte.
+    view_.slot_header(i).sample_size.store(0, std::memory_order_relaxed);
+    // SYNC: release fence; the writer half of the seqlock. A copying reader that sees any byte
+    // stored after this fence sees the WRITING word in its re-check (its acquire fence pairs here).
+    std::atomic_thread_fence(std::memory_order_release);
+    return SlotHandle{view_.segment_id(), i, gen};
+  }
+  return fail(SlotErrorCode::NoFreeSlot);
+}
+
+tl::expected<std::span<std::byte>, SlotError> SlotWriter::data_ptr(SlotHandle h) const {
+  if (h.slot_index >= view_.slot_count()) return fail(SlotErrorCode::OutOfBounds);
+  // Relaxed: only this loan's owner moves a WRITING word on, and it is the caller.
+  const std::uint64_t w = view_.slot_ext(h.slot_index).word.load(std::memory_order_relaxed);
+  if (!is_live_loan(h, w)) return fail(SlotErrorCode::NotLoaned);
+  return std::span<std::byte>(view_.payload(h.slot_index), static_cast<std::size_t>(view_.slot_capacity()));
+}
+
+tl::expected<std::uint32_t, SlotError> SlotWriter::commit(SlotHandle h, std::size_t len, const std::byte* src) {
+  if (h.slot_index >= view_.slot_count()) return fail(SlotErrorCode::OutOfBounds);
+  const std::uint32_t i = h.slot_index;
+  SlotExt& ext = view_.slot_ext(i);
+  // Relaxed: see data_ptr.
+  const std::uint64_t w = ext.word.load(std::memory_order_relaxed);
+  if (!is_live_loan(h, w)) return fail(SlotErrorCode::NotLoaned);
+  if (len > view_.slot_capacity()) return tl::unexpected(SlotError::too_large(len, view_.slot_capacity()));
+  if (src != nullptr && len != 0) std::memcpy(view_.payload(i), src, len);
+
+  // Relaxed: the counter needs atomicity only; the sample is published by the release store below.
+  const std::uint64_t seq = view_.control().next_seq.fetch_add(1, std::memory_order_relaxed);
+  SharedSlotHeader& hdr = view_.slot_header(i);
+  hdr.sequence_number.store(static_cast<std::uint32_t>(seq), std::memory_order_relaxed);
+  hdr.sample_size.store(static_cast<std::uint32_t>(len), std::memory_order_relaxed);
+  hdr.reader_mask.store(0, std::memory_order_relaxed);
+  ext.seq.store(seq, std::memory_order_relaxed);
+  ext.commit_time_ns.store(platform::coarse_now_ns(), std::memory_order_relaxed);
+  // Informational mirror of ZeroDDS's counter; may lag under concurrent writers.
+  view_.header().next_sn.store(static_cast<std::uint32_t>(seq + 1), std::memory_order_relaxed);
+  // SYNC: release; the commit point. Pairs with every reader's acquire load of the word: payload
+  // and header stores above are visible to whoever sees COMMITTED.
+  ext.word.store(sw::make(Phase::kCommitted, sw::generation(w)), std::memory_order_release);
+  publish_in_order(seq, i);
+  notifier_.notify();
+  return static_cast<std::uint32_t>(seq);
+}
+
+void SlotWriter::publish_in_order(std::uint64_t seq, std::uint32_t slot) {
+  RingEntry& entry = view_.ring_at(seq);
+  const std::uint64_t mine = ring::make(seq, slot);
+  std::uint64_t seen = entry.load(std::memory_order_relaxed);
+  // Only ever move an entry forward: a writer delayed past seq + n must not hide the newer sample.
+  // SYNC: release on success; pairs with the acquire load in next_unread. Relaxed on failure: we
+  // only re-compare the sequence numbers.
+  while (ring::distance(seen, seq) < 0) {
+    if (entry.compare_exchange_weak(seen, mine, std::memory_order_release, std::memory_order_relaxed)) break;
+  }
+}
+
+tl::expected<void, SlotError> SlotWriter::discard(SlotHandle h) {
+  if (h.slot_index >= view_.slot_count()) return fail(SlotErrorCode::OutOfBounds);
+  SlotExt& ext = view_.slot_ext(h.slot_index);
+  std::uint64_t w = ext.word.load(std::memory_order_relaxed);
+  if (!is_live_loan(h, w)) return fail(SlotErrorCode::NotLoaned);
+  // SYNC: release; our partial payload stores happen before the next owner's. CAS rather than a
+  // store because a disconnect may touch hold bits concurrently (it leaves a WRITING word's value as is).
+  const std::uint64_t freed = sw::make(Phase::kFree, sw::next_generation(sw::generation(w)));
+  while (!ext.word.compare_exchange_weak(w, freed, std::memory_order_release, std::memory_order_relaxed)) {
+    if (sw::phase(w) != Phase::kWriting) return fail(SlotErrorCode::NotLoaned);
+  }
+  notifier_.notify();
+  return {};
+}
+
+}  // namespace shmslot::core

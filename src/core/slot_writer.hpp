@@ -1,0 +1,40 @@
+// The writer half of the protocol on a shmslot segment: loan a slot (reserve), fill it, publish it in
+// sequence order (commit), or give it back (discard). docs/protocol.md, "Writer".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include <tl/expected.hpp>
+
+#include "core/notifier.hpp"
+#include "core/reader_registry.hpp"
+#include "core/reaper.hpp"
+#include "core/segment_view.hpp"
+#include "shmslot/types.hpp"
+
+namespace shmslot::core {
+
+class SlotWriter {
+ public:
+  SlotWriter(const SegmentView& view, const ReaderRegistry& registry, Reaper& reaper, const Notifier& notifier)
+      : view_(view), registry_(registry), reaper_(reaper), notifier_(notifier) {}
+
+  tl::expected<SlotHandle, SlotError> reserve(ReaderMask active);
+  tl::expected<std::span<std::byte>, SlotError> data_ptr(SlotHandle h) const;
+  // Copies `src` (unless null: written in place) and publishes the first `len` bytes.
+  tl::expected<std::uint32_t, SlotError> commit(SlotHandle h, std::size_t len, const std::byte* src);
+  tl::expected<void, SlotError> discard(SlotHandle h);
+
+ private:
+  tl::expected<SlotHandle, SlotError> reserve_once(ReaderMask active);
+  void publish_in_order(std::uint64_t seq, std::uint32_t slot);
+
+  const SegmentView& view_;
+  const ReaderRegistry& registry_;
+  Reaper& reaper_;
+  const Notifier& notifier_;
+};
+
+}  // namespace shmslot::core
