@@ -7,10 +7,10 @@
  * (or one atomic{} block for a CAS / fetch_or / fetch_and), and steps interleave arbitrarily: the
  * model checks the protocol's LOGIC under sequential consistency. Why the C++ memory orders give
  * the same results as SC for these steps is argued in docs/protocol.md (the SYNC comments in
- * src/core/slot_engine.cpp); spin does not check that part.
+ * src/core/); spin does not check that part.
  *
- *   Writer      reserve (SlotEngine::reserve_impl + all_done/cursor_past), payload stores,
- *               commit (commit_impl, publish_in_order), notify; waits on `gen` when full.
+ *   Writer      reserve (SlotWriter::reserve_once + all_done/cursor_past), payload stores,
+ *               commit (SlotWriter::commit, publish_in_order), notify; waits on `gen` when full.
  *   CopyReader  reader index 0: next_unread, copying read (copy_out: word, seq, payload words,
  *               re-check), mark_read (pin CAS, cursor CAS, fetch_or reader_mask, unpin).
  *   PinReader   reader index 1: next_unread, zero-copy read (read_ptr: pin CAS, payload read while
@@ -67,7 +67,7 @@ bool  disconnected[NR];
 byte  delivered[NR];   /* samples delivered (accepted copy / pinned read) */
 byte  last_id[NR];     /* id of the last delivered sample */
 
-/* ---- notification (SlotEngine::notify / wait_for_change) -------------------------------------- */
+/* ---- notification (Notifier::notify / wait_for_change) ---------------------------------------- */
 inline futex_wake_all() {
   atomic { asleep[0] = 0; asleep[1] = 0; asleep[2] = 0 }
 }
