@@ -49,7 +49,7 @@ std::vector<std::byte> shmslot_image(std::uint64_t count, std::uint64_t capacity
   for (std::size_t i = 0; i < options.type_hash.size(); ++i) options.type_hash[i] = static_cast<std::uint8_t>(i * 7);
   core::format_segment(bytes.data(), g, options);
   auto engine_ptr = core::make_engine(bytes.data(), g, 0);
-    core::SlotEngine& engine = *engine_ptr;
+  core::SlotEngine& engine = *engine_ptr;
   (void)engine.register_reader(0U);
   for (int s = 0; s < samples; ++s) {
     auto h = engine.reserve(0);

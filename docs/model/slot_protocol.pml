@@ -321,7 +321,7 @@ proctype Writer() {
   do
   :: id > NS -> break
   :: else ->
-     /* reserve_impl: up to N attempts; on NoFreeSlot wait for a change and try again */
+     /* SlotWriter::reserve_once: up to N attempts; on NoFreeSlot wait for a change and try again */
      ok = 0;
      do
      :: ok -> break
@@ -375,7 +375,7 @@ proctype Writer() {
      /* the payload, one word at a time */
      pay0[i] = id;
      pay1[i] = id;
-     /* commit_impl */
+     /* SlotWriter::commit */
      atomic { ns = next_seq; next_seq++ };                                /* fetch_add */
      assert(ns == id);
      seq[i] = ns;

@@ -1,6 +1,8 @@
 // The full protocol on a shmslot segment: the engine's jobs, each in its own part, over one view.
 #pragma once
 
+#include <type_traits>
+
 #include "core/notifier.hpp"
 #include "core/reader_registry.hpp"
 #include "core/reaper.hpp"
@@ -37,9 +39,7 @@ class ExtendedEngine final : public SlotEngine {
   }
   tl::expected<void, SlotError> disconnect(std::uint32_t reader) override;
 
-  tl::expected<std::uint32_t, SlotError> register_reader(std::optional<std::uint32_t> index) override {
-    return registry_.register_reader(index);
-  }
+  tl::expected<std::uint32_t, SlotError> register_reader(std::optional<std::uint32_t> index) override;
   tl::expected<void, SlotError> unregister_reader(std::uint32_t index) override {
     return registry_.unregister_reader(index);
   }
@@ -68,5 +68,8 @@ class ExtendedEngine final : public SlotEngine {
   SlotWriter writer_;
   SlotReader reader_;
 };
+
+// The parts refer to each other and to the base's view: the engine must never be copied or moved.
+static_assert(!std::is_copy_constructible_v<ExtendedEngine> && !std::is_move_constructible_v<ExtendedEngine>);
 
 }  // namespace shmslot::core

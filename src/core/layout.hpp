@@ -82,7 +82,7 @@ struct alignas(kCacheLine) ExtControl {
   // (on reader registration) and `last_reap_ns` (at most once per half lease, only while a writer
   // is blocked) change, so the line stays shared clean in the steady state.
   std::uint32_t magic;           // kControlMagic
-  std::uint32_t flags;           // kFlag*
+  std::uint32_t flags;           // kFlag*; fixed once ext_magic is published (Notifier caches WakeAlways)
   std::uint64_t slot_capacity;   // the capacity the creator asked for (ZeroDDS derives total - 16)
   std::uint8_t type_hash[16];    // valid when kFlagHasTypeHash
   std::uint32_t owner_pid;       // creator, for diagnostics and garbage collection

@@ -137,11 +137,8 @@ tl::expected<std::uint32_t, SlotError> ReaderRegistry::register_reader(std::opti
     }
     return fail(SlotErrorCode::ReaderIndexInUse);
   }
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    for (std::uint32_t r = 0; r < kMaxReaders; ++r) {
-      if (view_.reader_entry(r).owner.load(std::memory_order_relaxed) == 0 && claim_entry(r, true)) return r;
-    }
-    if (reap_dead_readers() == 0) break;  // dead readers free their indices; try once more if any were
+  for (std::uint32_t r = 0; r < kMaxReaders; ++r) {
+    if (view_.reader_entry(r).owner.load(std::memory_order_relaxed) == 0 && claim_entry(r, true)) return r;
   }
   return fail(SlotErrorCode::NoFreeReader);
 }

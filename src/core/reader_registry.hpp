@@ -24,6 +24,7 @@ class ReaderRegistry {
   ReaderRegistry(const ReaderRegistry&) = delete;
   ReaderRegistry& operator=(const ReaderRegistry&) = delete;
 
+  // Claims `index`, or the first free entry (NoFreeReader when none is: the engine reaps and retries).
   tl::expected<std::uint32_t, SlotError> register_reader(std::optional<std::uint32_t> index);
   tl::expected<void, SlotError> unregister_reader(std::uint32_t index);
   ReaderMask registered_readers() const;
@@ -48,7 +49,7 @@ class ReaderRegistry {
   // Frees entry `reader` if `owner` still holds it; a dead owner's reader is disconnected first.
   void release_entry(std::uint32_t reader, std::uint64_t owner, bool dead);
 
-  const SegmentView& view_;
+  const SegmentView view_;  // a copy: one indirection less on every access
   const Notifier& notifier_;
   std::atomic<std::uint32_t> claimed_{0};  // entries this engine registered (released on destruction)
   std::atomic<std::uint32_t> noted_{0};    // indices this engine has used or registered

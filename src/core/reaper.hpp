@@ -23,7 +23,7 @@ class Reaper {
  private:
   std::size_t free_dead_loans();
 
-  const SegmentView& view_;
+  const SegmentView view_;  // a copy: one indirection less on every access
   ReaderRegistry& registry_;
   const Notifier& notifier_;
 };

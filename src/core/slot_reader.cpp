@@ -10,7 +10,8 @@ namespace shmslot::core {
 namespace sw = slot_word;
 using sw::Phase;
 
-bool SlotReader::pin(SlotHandle h, std::uint32_t reader, std::uint64_t& w) {
+// Inline: on the zero-copy path it runs twice per sample (read_ptr, then mark_read finds it pinned).
+inline bool SlotReader::pin(SlotHandle h, std::uint32_t reader, std::uint64_t& w) {
   const std::uint32_t bit = 1U << reader;
   w = view_.slot_ext(h.slot_index).word.load(std::memory_order_acquire);
   for (;;) {

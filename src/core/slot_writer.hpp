@@ -31,7 +31,7 @@ class SlotWriter {
   tl::expected<SlotHandle, SlotError> reserve_once(ReaderMask active);
   void publish_in_order(std::uint64_t seq, std::uint32_t slot);
 
-  const SegmentView& view_;
+  const SegmentView view_;  // a copy: one indirection less on every access
   const ReaderRegistry& registry_;
   Reaper& reaper_;
   const Notifier& notifier_;

@@ -1,4 +1,7 @@
 // White-box cases of the protocol engine that public calls cannot reach quickly.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -94,6 +97,25 @@ TEST(EngineEdge, ZeroDdsSegmentDeliversInSequenceOrderAcrossTheWrap) {
   }
   EXPECT_EQ(order, (std::vector<std::uint32_t>{0xFFFFFFFE, 0xFFFFFFFF, 0, 1}));
   EXPECT_EQ(e.reserve(0).error().code, SlotErrorCode::ReadOnlySegment);
+}
+
+TEST(EngineEdge, RegisteringWithEveryIndexTakenReapsDeadWritersLoansToo) {
+  // All 32 entries held by this (live) process, and slot 0 loaned to a writer that has died:
+  // registering finds no index, and the reap it runs before giving up frees the dead loan as well.
+  Segment s(4);
+  auto engine = make_engine(s.memory.data(), s.geometry, 0);
+  SlotEngine& e = *engine;
+  for (std::uint32_t r = 0; r < kMaxReaders; ++r) ASSERT_TRUE(e.register_reader(r));
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) ::_exit(0);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);  // a pid that is dead now
+  auto* ext = reinterpret_cast<SlotExt*>(s.memory.data() + s.geometry.slot_ext_offset);
+  ext[0].word.store(slot_word::make(slot_word::Phase::kWriting, 1, static_cast<std::uint32_t>(child)));
+  const std::uint64_t gen = e.generation();
+  EXPECT_EQ(e.register_reader(std::nullopt).error().code, SlotErrorCode::NoFreeReader);
+  EXPECT_EQ(slot_word::phase(ext[0].word.load()), slot_word::Phase::kFree);
+  EXPECT_NE(e.generation(), gen);  // the reap told waiting writers
 }
 
 }  // namespace
