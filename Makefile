@@ -110,9 +110,10 @@ BENCH_BIN = build/bench/bench
 BENCH_PEER_PACKAGES := iceoryx libiceoryx-posh-dev libiceoryx-hoofs-dev cyclonedds-dev cyclonedds-tools \
   libfastrtps-dev libfastcdr-dev
 
-# gnuplot-nox draws the plots; bench/report.py needs only python3's standard library.
+# gnuplot-nox draws the plots; bench/report.py needs only python3's standard library; valgrind's
+# callgrind counts the instructions per sample (bench/count_instructions.sh).
 bench:
-	scripts/install-deps.sh gnuplot-nox python3
+	scripts/install-deps.sh gnuplot-nox python3 valgrind
 	scripts/install-deps.sh $(BENCH_PEER_PACKAGES) || echo "bench: the peers' packages did not install; those peers are reported as not built"
 	$(call configure,bench)
 	cmake --build --preset bench -j$(JOBS)
@@ -123,6 +124,7 @@ bench:
 	@echo "$(BENCH_BIN)/shmslot_bench_ops --benchmark_format=json $(BENCH_OPS_ARGS) > $(BENCH_OUT)/ops.json"
 	@$(BENCH_BIN)/shmslot_bench_ops --benchmark_format=json $(BENCH_OPS_ARGS) > $(BENCH_OUT)/ops.json
 	bench/peers/run.sh $(BENCH_BIN)/peers $(BENCH_OUT) $(BENCH_PEERS_ARGS)
+	bench/count_instructions.sh $(BENCH_BIN) $(BENCH_OUT)/instructions.json
 	python3 bench/report.py --results $(BENCH_OUT) --docs docs
 
 format:

@@ -154,6 +154,19 @@ def ops_table(ops):
                  ["l", "l"] + ["r"] * (len(counts) + 2))
 
 
+def instructions_table(doc):
+    if not doc:
+        return "(not measured in this run: build/bench-results/instructions.json is missing)"
+    lines = ["| path | payload | instructions per sample | total at A samples | total at B samples |",
+             "|---|---:|---:|---:|---:|"]
+    for r in doc["rows"]:
+        lines.append(f"| {r['path']} | {r['size']} B | **{r['per_sample']}** | "
+                     f"{r['total_a']:,} ({r['samples_a']:,}) | {r['total_b']:,} ({r['samples_b']:,}) |")
+    lines.append("")
+    lines.append(f"{doc['valgrind']}.")
+    return "\n".join(lines)
+
+
 def ratios_table(rows):
     out = []
     for r in rows:
@@ -321,6 +334,8 @@ def main():
     ap.add_argument("--template", default=os.path.join(HERE, "benchmarks.md.in"))
     a = ap.parse_args()
 
+    instr_path = os.path.join(a.results, "instructions.json")
+    instr_doc = load(instr_path) if os.path.exists(instr_path) else None
     pp_doc = load(os.path.join(a.results, "pingpong.json"))
     st_doc = load(os.path.join(a.results, "stream.json"))
     ops_doc = load(os.path.join(a.results, "ops.json"))
@@ -353,6 +368,8 @@ def main():
         "PINGPONG_TABLE": pingpong_table(pp_doc),
         "STREAM_TABLE": stream_table(st_doc),
         "OPS_TABLE": ops_table(ops),
+        "INSTRUCTIONS_TABLE": instructions_table(instr_doc),
+        "CMD_INSTRUCTIONS": instr_doc["command"] if instr_doc else "bench/count_instructions.sh (not run)",
         "OS": os_name(),
         "WAKE_US": num(div(p50(pp, "raw futex", 0), 2)),
         "CMD_PEERS": report_peers.commands(peer_docs) or "(no peer ran)",
