@@ -3,8 +3,10 @@
 #
 #   make deps     install the Debian packages (scripts/install-deps.sh; no network when all present)
 #   make build    configure and build the dev preset (build/dev)
-#   make test     dev + asan-ubsan + tsan builds and their ctest runs, the package test, a bounded
-#                 fuzzing slice (FUZZ_CI_SECONDS per target) and the model check
+#   make test     dev + asan-ubsan + tsan builds and their ctest runs, the package tests (an installed
+#                 tree, and the .deb), a bounded fuzzing slice (FUZZ_CI_SECONDS per target) and the
+#                 model check
+#   make package  the Debian package build/package/shmslot_<version>_<arch>.deb (package preset, CPack)
 #   make demo     build and run examples/demo (DEMO_PRESET=dev|release, DEMO_ARGS=...)
 #   make bench    build and run bench/ (bench preset) and the peers (bench/peers/run.sh), JSON in
 #                 build/bench-results/, then regenerate docs/benchmarks.md and docs/img/*.png
@@ -26,7 +28,7 @@ CTEST_TIMEOUT ?= 300
 CTEST_ARGS ?= --output-on-failure --timeout $(CTEST_TIMEOUT) -j$(JOBS) --no-tests=error
 DEMO_PRESET ?= dev
 DEMO_ARGS ?=
-TEST_STAGES := test-dev test-asan-ubsan test-tsan test-package test-fuzz test-model
+TEST_STAGES := test-dev test-asan-ubsan test-tsan test-package test-deb test-fuzz test-model
 
 # Prerequisite of every build; scripts/test-all.sh sets it empty for its sub-makes, since `make
 # test` has already run it once.
@@ -52,7 +54,7 @@ define configure
 	cmake --preset $(1)
 endef
 
-.PHONY: deps build test $(TEST_STAGES) demo bench clean format fuzz fuzz-smoke model
+.PHONY: deps build test $(TEST_STAGES) package demo bench clean format fuzz fuzz-smoke model
 
 deps:
 	scripts/install-deps.sh
@@ -77,6 +79,18 @@ test-tsan: $(DEPS)
 
 test-package: build
 	bash tests/package/run.sh build/dev
+
+# The .deb (cmake/ShmslotPackage.cmake): a release build of the shared library and the tool,
+# installed under /usr by CPack. A stale .deb of another version would be a second candidate.
+package: $(DEPS)
+	$(call configure,package)
+	cmake --build --preset package -j$(JOBS)
+	rm -f build/package/shmslot_*.deb
+	cpack --preset package
+
+# The .deb unpacked into a temporary root, and under CI=true as root also installed and purged.
+test-deb: package
+	bash tests/package/deb.sh build/package
 
 # The demo's binary lands in build/PRESET/examples/ (or examples/demo/ if it gets its own CMakeLists).
 demo: $(DEPS)

@@ -8,6 +8,7 @@
 #   cmake               the build (CMakePresets.json version 6 needs cmake >= 3.25, Debian 12 has 3.25)
 #   ninja-build         optional faster generator (CMAKE_GENERATOR=Ninja); the presets do not require it
 #   pkg-config          tests/package checks the installed shmslot.pc
+#   file                CPack's DEB generator finds the ELF files to hand dpkg-shlibdeps (dpkg-dev) with it
 #   libexpected-dev     tl::expected, the error type of every public operation
 #   libgtest-dev        googletest, every test tier
 #   libgmock-dev        googlemock (matchers, test doubles), part of the same googletest install
@@ -25,6 +26,7 @@ packages=(
   cmake
   ninja-build
   pkg-config
+  file
   libexpected-dev
   libgtest-dev
   libgmock-dev
