@@ -50,6 +50,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# Ctrl-C or a kill still purges: exit through the EXIT trap.
+trap 'exit 130' INT TERM HUP
 
 # shellcheck source=tests/package/checks.sh
 source "$here/checks.sh"
@@ -170,7 +172,8 @@ cli_round_trip() {
   create_pid=$!
   # A watchdog against a hang, not a time limit on the tool: 600 tries of 0.1 s.
   local tries=0
-  until grep -qs '^ready ' "$dir/create.out"; do
+  # The line is complete once the file ends in its newline.
+  until grep -qs '^ready ' "$dir/create.out" && [[ -z "$(tail -c1 "$dir/create.out")" ]]; do
     kill -0 "$create_pid" 2>/dev/null || { echo "shmslot create exited early" >&2; return 1; }
     tries=$((tries + 1))
     [[ $tries -lt 600 ]] || { echo "shmslot create never said ready" >&2; return 1; }
@@ -179,6 +182,8 @@ cli_round_trip() {
   local shm_name
   shm_name=$(awk '/^ready / { print $3 }' "$dir/create.out")
   echo "created $dir/topic -> $shm_name"
+  [[ -e "$dir/topic" && -n "$shm_name" && -e "/dev/shm$shm_name" ]] ||
+    { echo "the flink file or /dev/shm$shm_name is missing while create runs" >&2; return 1; }
   run_from "$prefix" "$prefix/bin/shmslot" inspect "$dir/topic" --json >"$dir/inspect.json" || return 1
   /usr/bin/python3 - "$dir/inspect.json" <<'PY' || return 1
 import json, sys
