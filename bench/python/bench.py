@@ -65,6 +65,7 @@ def _arguments(argv):
     p.add_argument("--warmup", type=int, default=100, help="pingpong: round trips before timing starts")
     p.add_argument("--stream-warmup", type=float, default=0.1, help="stream: seconds before timing starts")
     p.add_argument("--depth", type=int, default=8, help="queue depth / ring slots (the pipe has its kernel buffer)")
+    p.add_argument("--no-pin", action="store_true", help="do not pin the two processes to two CPUs")
     p.add_argument("--no-stream", action="store_true")
     p.add_argument("--no-pingpong", action="store_true")
     p.add_argument("--json", help="write the results here")
@@ -81,6 +82,7 @@ def _format_us(v):
 
 def main(argv=None) -> int:
     a = _arguments(argv)
+    runs.PIN = not a.no_pin
     known = registry.available()
     names = [n for n in a.transports.split(",") if n] or list(known)
     missing = [n for n in names if n not in known]

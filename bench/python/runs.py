@@ -12,6 +12,7 @@ first, then `roundtrips` timed ones (or fewer if `max_seconds` runs out).
 """
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import time
 from typing import Dict, List, Optional
@@ -33,8 +34,14 @@ def _pin(cpu: Optional[int]) -> bool:
         return False
 
 
+# False (--no-pin) leaves placement to the scheduler, e.g. on a machine busy with other work.
+PIN = True
+
+
 def cpus_for_two() -> List[Optional[int]]:
     usable = sorted(os.sched_getaffinity(0))
+    if not PIN:
+        return [None, None]
     return usable[:2] if len(usable) >= 2 else [None, None]
 
 
@@ -133,20 +140,28 @@ def _ponger(in_channel, back_channel, payload, cpu, barrier, results):
 def _run_pair(targets, channels) -> Dict[str, dict]:
     """Starts the two processes, collects their reports, closes the channels."""
     context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
     barrier = context.Barrier(2)
-    processes = [context.Process(target=t, args=args + (barrier, send)) for t, args in targets]
+    # One result pipe per process: two reports written to one pipe at once could interleave.
+    pipes = [context.Pipe(duplex=False) for _ in targets]
+    processes = [context.Process(target=t, args=args + (barrier, send)) for (t, args), (_, send) in zip(targets, pipes)]
     for p in processes:
         p.start()
+    waiting = {receive: p for (receive, _), p in zip(pipes, processes)}
     reports: Dict[str, dict] = {}
     error = None
+    deadline = time.monotonic() + WATCHDOG_SECONDS
     try:
-        for _ in processes:
-            if not receive.poll(WATCHDOG_SECONDS):
-                error = f"no report within {WATCHDOG_SECONDS} s (hung or died)"
-                break
-            report = receive.recv()
-            reports[report.pop("role")] = report
+        while waiting and error is None:
+            ready = multiprocessing.connection.wait(list(waiting), timeout=0.2)
+            for receive in ready:
+                report = receive.recv()
+                reports[report.pop("role")] = report
+                del waiting[receive]
+            if not ready:
+                if any(p.exitcode not in (0, None) for p in processes):
+                    error = "a process died: " + ", ".join(f"{p.name} exit {p.exitcode}" for p in processes)
+                elif time.monotonic() > deadline:
+                    error = f"no report within {WATCHDOG_SECONDS} s (hung)"
     finally:
         for p in processes:
             p.join(5 if error is None else 0.1)
@@ -157,8 +172,9 @@ def _run_pair(targets, channels) -> Dict[str, dict]:
                 error = f"{p.name} exited with {p.exitcode}"
         for c in channels:
             c.close()
-        receive.close()
-        send.close()
+        for receive, send in pipes:
+            receive.close()
+            send.close()
     if error is not None:
         reports["error"] = {"message": error}
     return reports
