@@ -19,6 +19,8 @@
 #   cyclonedds-dev      Cyclone DDS (C library, CMake package): the bridge between hosts (docs/bridge.md)
 #   cyclonedds-tools    idlc, which compiles the bridge's envelope IDL at build time
 #   iproute2            `ip netns` and veth pairs: the two hosts of the bridge tests
+# Given as arguments by the targets that need them (Makefile), among them:
+#   python3-numpy       bench/python (make bench-python, make test's test-bench-python): the 1 MiB numpy frame
 set -euo pipefail
 
 packages=(

@@ -44,7 +44,7 @@ def _machine() -> dict:
     return {"cpu_model": _cpu_model(), "nproc_online": os.cpu_count(),
             "nproc_usable": len(os.sched_getaffinity(0)), "kernel": platform.release(),
             "python": sys.version.split()[0], "python_executable": sys.executable, "numpy": np.__version__,
-            "load_average_1_5_15": os.getloadavg()}
+            "load_average_1_5_15_at_end": os.getloadavg()}
 
 
 def _payloads(sizes, frame_from):
@@ -83,6 +83,7 @@ def _format_us(v):
 def main(argv=None) -> int:
     a = _arguments(argv)
     runs.PIN = not a.no_pin
+    load_at_start = os.getloadavg()
     known = registry.available()
     names = [n for n in a.transports.split(",") if n] or list(known)
     missing = [n for n in names if n not in known]
@@ -131,7 +132,8 @@ def main(argv=None) -> int:
         doc = {"benchmark": "bench/python", "method": __doc__.split("\n\n")[1].replace("\n", " "),
                "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                "command_line": " ".join([sys.executable] + sys.argv), "machine": _machine(),
-               "options": vars(a), "transports": {n: known[n].description for n in names},
+               "load_average_at_start": load_at_start, "options": vars(a),
+               "transports": {n: known[n].description for n in names},
                "results": results, "ratios": table, "failed_runs": len(failed)}
         os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
         with open(a.json, "w") as f:
