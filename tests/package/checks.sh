@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # `here` and `work` are set by the script that sources this
 # Sourced by tests/package/run.sh and tests/package/deb.sh: the outcome counter and the consumer
 # checks, each run against an installed tree given by its prefix (a `cmake --install` prefix, the
 # usr/ of an unpacked .deb, or /usr). The caller sets `here` (this directory) and `work` (a temporary
