@@ -3,12 +3,16 @@
 #
 #   make deps     install the Debian packages (scripts/install-deps.sh; no network when all present)
 #   make build    configure and build the dev preset (build/dev)
-#   make test     dev + asan-ubsan + tsan builds and their ctest runs, the package test, a bounded
-#                 fuzzing slice (FUZZ_CI_SECONDS per target) and the model check
+#   make test     dev + asan-ubsan + tsan builds and their ctest runs, the package tests (an installed
+#                 tree, and the .deb), a bounded fuzzing slice (FUZZ_CI_SECONDS per target) and the
+#                 model check
+#   make package  the Debian package build/package/shmslot_<version>_<arch>.deb (package preset, CPack)
 #   make demo     build and run examples/demo (DEMO_PRESET=dev|release, DEMO_ARGS=...)
 #   make bench    build and run bench/ (bench preset) and the peers (bench/peers/run.sh), JSON in
 #                 build/bench-results/, then regenerate docs/benchmarks.md and docs/img/*.png
 #                 (BENCH_*_ARGS=... to run longer)
+#   make bench-python  Python's multiprocessing tools (and the shmslot module, once importable) side by
+#                 side: bench/python/, JSON in build/bench-results/python.json (BENCH_PYTHON_ARGS=...)
 #   make format   clang-format -i over include/ src/ tests/ examples/
 #   make model    model-check the slot protocol with spin (docs/model/check.sh)
 #   make fuzz     libFuzzer targets (fuzz/, clang-14), each run FUZZ_SECONDS (default 300)
@@ -26,7 +30,7 @@ CTEST_TIMEOUT ?= 300
 CTEST_ARGS ?= --output-on-failure --timeout $(CTEST_TIMEOUT) -j$(JOBS) --no-tests=error
 DEMO_PRESET ?= dev
 DEMO_ARGS ?=
-TEST_STAGES := test-dev test-asan-ubsan test-tsan test-package test-fuzz test-model
+TEST_STAGES := test-dev test-asan-ubsan test-tsan test-package test-deb test-bench-python test-fuzz test-model
 
 # Prerequisite of every build; scripts/test-all.sh sets it empty for its sub-makes, since `make
 # test` has already run it once.
@@ -52,7 +56,7 @@ define configure
 	cmake --preset $(1)
 endef
 
-.PHONY: deps build test $(TEST_STAGES) demo bench clean format fuzz fuzz-smoke model
+.PHONY: deps build test $(TEST_STAGES) package demo bench bench-python clean format fuzz fuzz-smoke model
 
 deps:
 	scripts/install-deps.sh
@@ -77,6 +81,18 @@ test-tsan: $(DEPS)
 
 test-package: build
 	bash tests/package/run.sh build/dev
+
+# The .deb (cmake/ShmslotPackage.cmake): a release build of the shared library and the tool,
+# installed under /usr by CPack. A stale .deb of another version would be a second candidate.
+package: $(DEPS)
+	$(call configure,package)
+	cmake --build --preset package -j$(JOBS)
+	rm -f build/package/shmslot_*.deb
+	cpack --preset package
+
+# The .deb unpacked into a temporary root, and under CI=true as root also installed and purged.
+test-deb: package
+	bash tests/package/deb.sh build/package
 
 # The demo's binary lands in build/PRESET/examples/ (or examples/demo/ if it gets its own CMakeLists).
 demo: $(DEPS)
@@ -126,6 +142,24 @@ bench:
 	bench/peers/run.sh $(BENCH_BIN)/peers $(BENCH_OUT) $(BENCH_PEERS_ARGS)
 	bench/count_instructions.sh $(BENCH_BIN) $(BENCH_OUT)/instructions.json
 	python3 bench/report.py --results $(BENCH_OUT) --docs docs
+
+# Python's own tools (bench/python/): Debian's interpreter, never the first python3 on PATH; -B keeps
+# __pycache__ out of the source tree. Not part of make test, which runs test-bench-python instead.
+PYTHON := /usr/bin/python3 -B
+BENCH_PYTHON_ARGS ?= --repetitions 5
+bench-python:
+	scripts/install-deps.sh python3-numpy
+	mkdir -p $(BENCH_OUT)
+	$(PYTHON) bench/python/bench.py $(BENCH_PYTHON_ARGS) --json $(BENCH_OUT)/python.json | tee $(BENCH_OUT)/python.txt
+
+# make test's slice of it, so it does not rot: the unit tests of its ratios and sample checks, then
+# every transport at every size, briefly, ratios against the hand-made shared-memory ring. Fails on
+# a lost, reordered or torn sample, or a hung run.
+test-bench-python:
+	scripts/install-deps.sh python3-numpy
+	cd bench/python && $(PYTHON) -m unittest -v test_ratios
+	$(PYTHON) bench/python/bench.py --repetitions 1 --seconds 0.05 --stream-warmup 0.02 --roundtrips 50 \
+	  --warmup 5 --max-seconds 0.05 --reference mp.shared_memory
 
 format:
 	scripts/install-deps.sh clang-format

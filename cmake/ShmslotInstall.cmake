@@ -25,3 +25,18 @@ file(RELATIVE_PATH SHMSLOT_PC_RELATIVE_PREFIX "/${CMAKE_INSTALL_LIBDIR}/pkgconfi
 string(REGEX REPLACE "/$" "" SHMSLOT_PC_RELATIVE_PREFIX "${SHMSLOT_PC_RELATIVE_PREFIX}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/shmslot.pc.in ${PROJECT_BINARY_DIR}/shmslot.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/shmslot.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The C library (libshmslot_c.so, include/shmslot/shmslot.h, installed with the directory above) and
+# the Python module join the install, and so the package, once their targets are defined.
+if(TARGET shmslot_c)
+  install(TARGETS shmslot_c EXPORT shmslotTargets
+          ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+endif()
+# Debian's layout: one directory for every Python 3 version, extension modules told apart by their
+# ABI-tagged file names (shmslot.cpython-311-x86_64-linux-gnu.so).
+set(SHMSLOT_PYTHON_INSTALL_DIR lib/python3/dist-packages CACHE STRING
+    "Where the Python module is installed, relative to the prefix")
+if(TARGET shmslot_python)
+  install(TARGETS shmslot_python LIBRARY DESTINATION ${SHMSLOT_PYTHON_INSTALL_DIR})
+endif()

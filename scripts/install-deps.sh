@@ -8,6 +8,7 @@
 #   cmake               the build (CMakePresets.json version 6 needs cmake >= 3.25, Debian 12 has 3.25)
 #   ninja-build         optional faster generator (CMAKE_GENERATOR=Ninja); the presets do not require it
 #   pkg-config          tests/package checks the installed shmslot.pc
+#   file                CPack's DEB generator finds the ELF files to hand dpkg-shlibdeps (dpkg-dev) with it
 #   libexpected-dev     tl::expected, the error type of every public operation
 #   libgtest-dev        googletest, every test tier
 #   libgmock-dev        googlemock (matchers, test doubles), part of the same googletest install
@@ -18,6 +19,8 @@
 #   cyclonedds-dev      Cyclone DDS (C library, CMake package): the bridge between hosts (docs/bridge.md)
 #   cyclonedds-tools    idlc, which compiles the bridge's envelope IDL at build time
 #   iproute2            `ip netns` and veth pairs: the two hosts of the bridge tests
+# Given as arguments by the targets that need them (Makefile), among them:
+#   python3-numpy       bench/python (make bench-python, make test's test-bench-python): the 1 MiB numpy frame
 set -euo pipefail
 
 packages=(
@@ -25,6 +28,7 @@ packages=(
   cmake
   ninja-build
   pkg-config
+  file
   libexpected-dev
   libgtest-dev
   libgmock-dev

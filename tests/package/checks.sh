@@ -1,0 +1,108 @@
+# shellcheck shell=bash disable=SC2154  # `here` and `work` are set by the script that sources this
+# Sourced by tests/package/run.sh and tests/package/deb.sh: the outcome counter and the consumer
+# checks, each run against an installed tree given by its prefix (a `cmake --install` prefix, the
+# usr/ of an unpacked .deb, or /usr). The caller sets `here` (this directory) and `work` (a temporary
+# directory it removes).
+
+passed=0
+failed=0
+failures=()
+# check NAME FUNCTION [ARGS...]: runs it, counts and prints the outcome. The function runs where
+# `set -e` is off (an `if` condition), so every step in it says `|| return 1`.
+check() {
+  local name=$1
+  shift
+  echo "package: --- $name"
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "package: ok   $name"
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    echo "package: FAIL $name" >&2
+  fi
+}
+
+# The closing line scripts/test-all.sh counts; returns non-zero if any check failed.
+summary() {
+  if [[ $failed -ne 0 ]]; then
+    echo "package: failed: ${failures[*]}" >&2
+  fi
+  echo "package: $passed passed, $failed failed"
+  [[ $failed -eq 0 ]]
+}
+
+# loader_path PREFIX: the LD_LIBRARY_PATH for programs built against PREFIX: its library
+# directories, or nothing for /usr, whose libraries the loader finds through ldconfig.
+loader_path() {
+  local prefix=$1 d dirs=()
+  [[ "$prefix" != /usr ]] || return 0
+  for d in "$prefix"/lib "$prefix"/lib/*-linux-gnu; do
+    [[ -d "$d" ]] && dirs+=("$d")
+  done
+  (IFS=:; echo "${dirs[*]}")
+}
+
+# run_from PREFIX PROGRAM [ARGS...]: runs a program built against PREFIX. One that needs
+# libshmslot.so must get it from PREFIX, not from another copy on the machine.
+run_from() {
+  local prefix=$1
+  shift
+  local path resolved lib
+  path=$(loader_path "$prefix")
+  resolved=$(LD_LIBRARY_PATH="$path" ldd "$1" | sed -n 's/^\s*libshmslot[^ ]* => \([^ ]*\) .*/\1/p')
+  for lib in $resolved; do
+    if [[ "$(realpath -m "$lib")" != "$(realpath -m "$prefix")"/* ]]; then
+      echo "$1 loads $lib, not the copy under $prefix" >&2
+      return 1
+    fi
+    echo "$(basename "$1") loads $lib" >&2
+  done
+  LD_LIBRARY_PATH="$path" "$@"
+}
+
+# find_package(shmslot CONFIG REQUIRED) + shmslot::shmslot, and it must be PREFIX's config that was
+# found, not one left in /usr/local by someone.
+cmake_consumer() {
+  local prefix=$1
+  local b="$work/cmake-consumer"
+  rm -rf "$b"
+  cmake -S "$here/consumer" -B "$b" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Debug >"$work/configure.log" 2>&1 ||
+    { cat "$work/configure.log" >&2; return 1; }
+  local found
+  found=$(sed -n 's/^shmslot_DIR:PATH=//p' "$b/CMakeCache.txt")
+  if [[ "$found" != "$prefix"/* ]]; then
+    echo "find_package found shmslot in '$found', not under $prefix" >&2
+    return 1
+  fi
+  echo "find_package(shmslot) used $found"
+  cmake --build "$b" -j2 >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; return 1; }
+  run_from "$prefix" "$b/app"
+}
+
+# g++ main.cpp $(pkg-config --cflags --libs shmslot), with only PREFIX's .pc visible.
+pkgconfig_consumer() {
+  local prefix=$1
+  local pc
+  pc=$(find "$prefix"/lib* -name shmslot.pc -print -quit 2>/dev/null)
+  if [[ -z "$pc" ]]; then
+    echo "no shmslot.pc installed under $prefix" >&2
+    return 1
+  fi
+  local pcdir
+  pcdir=$(dirname "$pc")
+  local pc_prefix
+  pc_prefix=$(PKG_CONFIG_PATH="$pcdir" pkg-config --variable=prefix shmslot) || return 1
+  # Compare real paths: a relocatable .pc may say ${pcfiledir}/../.. rather than the prefix itself.
+  if [[ "$(realpath -m "$pc_prefix")" != "$(realpath -m "$prefix")" ]]; then
+    echo "shmslot.pc says prefix=$pc_prefix but it was installed under $prefix:" \
+      "the .pc file is not relocatable (cmake --install --prefix)" >&2
+    return 1
+  fi
+  local flags
+  flags=$(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags --libs shmslot) || return 1
+  echo "pkg-config --cflags --libs shmslot: $flags"
+  # shellcheck disable=SC2086  # the flags are meant to split into words
+  g++ -Wall -Wextra "$here/consumer/main.cpp" -o "$work/app-pkgconfig" $flags || return 1
+  run_from "$prefix" "$work/app-pkgconfig"
+}
