@@ -20,8 +20,7 @@ void run_on_fault(std::uint32_t) {
 
 }  // namespace
 
-PageTrap::PageTrap(void* begin, std::size_t length, std::function<void()> on_fault)
-    : trap_(begin, length, nullptr) {
+PageTrap::PageTrap(void* begin, std::size_t length, std::function<void()> on_fault) : trap_(begin, length, nullptr) {
   if (g_on_fault != nullptr) std::abort();
   g_on_fault = new std::function<void()>(std::move(on_fault));
   g_fired = 0;
