@@ -20,7 +20,7 @@
 #include <CLI/CLI.hpp>
 #include <shmslot/shmslot.hpp>
 
-#include "bench_core.hpp"
+#include "bench_scratch.hpp"
 
 namespace {
 

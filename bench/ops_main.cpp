@@ -32,7 +32,9 @@
 #include <benchmark/benchmark.h>
 #include <shmslot/shmslot.hpp>
 
-#include "bench_core.hpp"
+#include "bench_clock.hpp"
+#include "bench_machine.hpp"
+#include "bench_scratch.hpp"
 
 namespace {
 

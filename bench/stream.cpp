@@ -14,6 +14,10 @@
 
 #include <shmslot/shmslot.hpp>
 
+#include "bench_clock.hpp"
+#include "bench_scratch.hpp"
+#include "child_process.hpp"
+
 namespace shmslot::bench {
 
 const char* to_string(StreamSystem s) {
@@ -364,7 +368,7 @@ StreamResult run_stream(const StreamConfig& config) {
       }
       seg.emplace(std::move(*created));
     }
-    std::vector<Child> children;
+    std::vector<support::ChildProcess> children;
     children.reserve(static_cast<std::size_t>(cfg.readers));
     for (int i = 0; i < cfg.readers; ++i) {
       const auto index = static_cast<std::uint32_t>(i);

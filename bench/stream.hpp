@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "bench_core.hpp"
+#include "bench_machine.hpp"
 
 namespace shmslot::bench {
 

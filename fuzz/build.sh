@@ -15,18 +15,19 @@ CXX=${CXX:-clang++-14}
 JOBS=${JOBS:-$(nproc)}
 command -v "$CXX" >/dev/null || { echo "fuzz/build.sh: $CXX not found (make fuzz installs clang-14 libclang-rt-14-dev)" >&2; exit 1; }
 
-common=(-std=c++20 -g -O1 -fno-omit-frame-pointer -I"$root/include" -I"$root/src" -Wall -Wextra)
+common=(-std=c++20 -g -O1 -fno-omit-frame-pointer -I"$root/include" -I"$root/src" -I"$root/support" -Wall -Wextra)
 san=(-fsanitize=address,undefined -fno-sanitize-recover=undefined)
 mkdir -p "$out/obj"
 
-# The library: the three layers of src/CMakeLists.txt (src/bridge is a library of its own, on Cyclone DDS).
-mapfile -t sources < <(cd "$root" && find src/platform src/core src/backend -name '*.cpp' | sort)
+# The library: the three layers of src/CMakeLists.txt and the support/ objects it carries
+# (src/bridge is a library of its own, on Cyclone DDS).
+mapfile -t sources < <(cd "$root" && { find src/platform src/core src/backend -name '*.cpp'; echo support/fd_io.cpp; } | sort)
 objects=()
 pids=()
 for src in "${sources[@]}"; do
   obj=$out/obj/$(echo "${src%.cpp}" | tr / _).o
   objects+=("$obj")
-  if [[ ! -f $obj || $root/$src -nt $obj || -n $(find "$root/src" "$root/include" -name '*.hpp' -newer "$obj" -print -quit) ]]; then
+  if [[ ! -f $obj || $root/$src -nt $obj || -n $(find "$root/src" "$root/include" "$root/support" -name '*.hpp' -newer "$obj" -print -quit) ]]; then
     echo "CXX $src"
     "$CXX" "${common[@]}" "${san[@]}" -fsanitize=fuzzer-no-link -c "$root/$src" -o "$obj" &
     pids+=($!)

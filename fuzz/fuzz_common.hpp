@@ -1,5 +1,6 @@
 // Helpers shared by the libFuzzer targets: a private temporary directory, per-process unique shm
-// names, and small file utilities. Fuzz code only; built by fuzz/build.sh with clang++-14.
+// names, and small file utilities (write_all is support/fd_io.hpp's). Fuzz code only; built by
+// fuzz/build.sh with clang++-14.
 #pragma once
 
 #include <fcntl.h>
@@ -13,6 +14,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+
+#include "fd_io.hpp"
 
 extern "C" void __sanitizer_set_death_callback(void (*callback)(void));
 
@@ -61,17 +64,7 @@ inline std::string shm_name(const char* tag) {
   return "/shmslot_fuzz_" + std::to_string(::getpid()) + "_" + tag;
 }
 
-inline bool write_all(int fd, const void* data, std::size_t size) {
-  const auto* p = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::write(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
+using shmslot::support::write_all;
 
 // Writes `size` bytes to a fresh file at `path` (O_EXCL, 0600).
 inline void write_file(const std::string& path, const void* data, std::size_t size) {

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bench_core.hpp"
+#include "bench_machine.hpp"
 #include "peer_channel.hpp"
 #include "peer_main.hpp"
 

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <memory>
 
+#include "bench_pingpong_drive.hpp"
+
 namespace shmslot::bench::peers {
 
 namespace {
@@ -161,7 +163,7 @@ PeerPingResult run_peer_pingpong(const PeerSpec& spec, const PingPongConfig& con
   auto* samples = reinterpret_cast<double*>(static_cast<std::byte*>(region.data()) + sizeof(Report));
   Session session{&spec, topic, ""};
   std::fflush(nullptr);  // the children must not flush this process's buffers again
-  Child pinger([&] {
+  support::ChildProcess pinger([&] {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     PeerLink::session = &session;
     PingPongResult r = pingpong_detail::drive<PeerLink>(config);

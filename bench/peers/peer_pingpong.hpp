@@ -1,5 +1,5 @@
 // Round-trip latency of a peer, measured by the same loop as shmslot and the floors:
-// pingpong_detail::drive() of tools/shmslot/bench_pingpong_links.hpp, over a peer's Channel.
+// pingpong_detail::drive() of bench/support/bench_pingpong_drive.hpp, over a peer's Channel.
 //
 // Method, on top of drive()'s (two processes, pinned, warm-up, stamped and verified round trips):
 // the pinger is a fresh child of the calling process and forks the echoer itself, so the calling

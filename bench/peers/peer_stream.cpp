@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "bench_pingpong.hpp"
+#include "bench_pingpong_drive.hpp"
 
 namespace shmslot::bench::peers {
 
@@ -248,8 +248,8 @@ PeerStreamResult run_peer_stream(const PeerSpec& spec, const PeerStreamConfig& c
   }
   auto* c = region.as<Control>();
   std::fflush(nullptr);  // the children must not flush this process's buffers again
-  Child reader([&] { return reader_main(spec, config, topic, c); });
-  Child writer([&] { return writer_main(spec, config, topic, c); });
+  support::ChildProcess reader([&] { return reader_main(spec, config, topic, c); });
+  support::ChildProcess writer([&] { return writer_main(spec, config, topic, c); });
   if (!reader.started() || !writer.started()) {
     r.error = "fork failed";
     return r;

@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <string>
 
-#include "bench_core.hpp"
+#include "bench_machine.hpp"
 #include "peer_channel.hpp"
 
 namespace shmslot::bench::peers {

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "fd_io.hpp"
+
 namespace shmslot_demo {
 
 /// Nanoseconds on CLOCK_MONOTONIC, the clock every process on the host shares.
@@ -66,8 +68,9 @@ struct ReaderReport {
   std::int32_t error = 0;                                 ///< as in WriterReport
 };
 
-/// Writes `size` bytes to `fd`, retrying on EINTR and short writes; false on error.
-bool write_all(int fd, const void* data, std::size_t size);
+/// Whole reports through the report pipes, retrying on EINTR and short writes or reads.
+using shmslot::support::read_all;
+using shmslot::support::write_all;
 
 /// The child roles; each returns its exit code.
 int run_writer(const RunOptions& options, const RoleArgs& args);

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "fd_io.hpp"
 #include "platform/process.hpp"
 #include "platform/shm.hpp"
 
@@ -23,17 +24,6 @@ std::string parent_of(const std::string& path) {
   if (pos == std::string::npos) return ".";
   if (pos == 0) return "/";
   return path.substr(0, pos);
-}
-
-bool write_all(int fd, const std::string& data) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
 }
 
 // A refusal for a reason of the file's own (no system call failed). Built member by member: g++ 12
@@ -108,7 +98,8 @@ tl::expected<FlinkDraft, SysError> FlinkDraft::begin(const std::string& path, mo
 }
 
 tl::expected<void, SysError> FlinkDraft::record(const std::string& name) {
-  if (::ftruncate(fd_.get(), 0) != 0 || ::lseek(fd_.get(), 0, SEEK_SET) != 0 || !write_all(fd_.get(), name)) {
+  if (::ftruncate(fd_.get(), 0) != 0 || ::lseek(fd_.get(), 0, SEEK_SET) != 0 ||
+      !support::write_all(fd_.get(), name.data(), name.size())) {
     return tl::unexpected(last_error("write " + draft_));
   }
   return {};

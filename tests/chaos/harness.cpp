@@ -691,7 +691,7 @@ Harness::Landing Harness::aim_and_kill(Child& child, ChildBoard& board, KillPoin
       break;
     }
   }
-  child.signal(SIGKILL);
+  child.kill(SIGKILL);
   landing.killed = true;
   return landing;
 }
@@ -741,7 +741,7 @@ bool Harness::kill_reader_leaving() {
   const bool parked = wait_for([&] { return rb.child.parked.load() != 0 || readers_[slot].poll(); }, kAimTimeout);
   absorb(rb);
   if (readers_[slot].exists()) {
-    readers_[slot].signal(SIGKILL);
+    readers_[slot].kill(SIGKILL);
     const Landing landing{true, parked,
                           parked ? "access " + std::to_string(rb.child.parked_access.load())
                                  : std::string("missed, in ") + to_string(rb.child.current())};
@@ -769,7 +769,7 @@ bool Harness::kill_writer_blocked() {
         return p == Phase::Reserve || p == Phase::Fill || p == Phase::Commit || p == Phase::WaitSpace || writer_.poll();
       },
       kAimTimeout);
-  readers_[slot].signal(SIGSTOP);
+  readers_[slot].kill(SIGSTOP);
   (void)wait_for([&] { return test::process_state(readers_[slot].pid()) == 'T'; }, kAimTimeout);
   const std::string who = "writer " + std::to_string(board_->writer.incarnation.load()) + " pid " +
                           std::to_string(writer_.pid()) + " (reader " + std::to_string(slot) + " stopped)";
@@ -781,7 +781,7 @@ bool Harness::kill_writer_blocked() {
   }
   bool ok = true;
   if (writer_.exists()) {
-    writer_.signal(SIGKILL);
+    writer_.kill(SIGKILL);
     log_kill(KillPoint::WriterBlocked, who,
              Landing{true, blocked,
                      blocked ? "asleep on a full segment" : std::string("missed, in ") + to_string(wb.current())});
@@ -789,7 +789,7 @@ bool Harness::kill_writer_blocked() {
     dispose(writer_);
     ok = start_writer();
   }
-  readers_[slot].signal(SIGCONT);
+  readers_[slot].kill(SIGCONT);
   return ok && children_ok();
 }
 
@@ -824,7 +824,7 @@ bool Harness::kill_attaching() {
     const bool seen = wait_for([&] { return xb.child.current() == Phase::Attach || extra_.poll(); }, kAimTimeout);
     std::this_thread::sleep_for(std::chrono::microseconds(random(300)));
     if (seen && extra_.exists() && !extra_.poll()) {
-      extra_.signal(SIGKILL);
+      extra_.kill(SIGKILL);
       log_kill(KillPoint::Attach, who,
                Landing{true, false, std::string("random delay, in ") + to_string(xb.child.current())});
       extra_.reap();
@@ -853,7 +853,7 @@ bool Harness::kill_registering() {
   const std::string who = "pid " + std::to_string(extra_.pid());
   const bool parked = wait_for([&] { return xb.child.parked.load() != 0 || extra_.poll(); }, kAimTimeout);
   if (extra_.exists()) {
-    extra_.signal(SIGKILL);
+    extra_.kill(SIGKILL);
     log_kill(KillPoint::Register, who,
              Landing{true, parked,
                      parked ? "access " + std::to_string(xb.child.parked_access.load())
@@ -902,10 +902,10 @@ bool Harness::kill_creating() {
       wait_for([&] { return board_->owner.child.current() == Phase::Create || owner_.poll(); }, kAimTimeout);
   std::this_thread::sleep_for(std::chrono::microseconds(random(400)));
   if (!seen || !owner_.exists()) return false;
-  owner_.signal(SIGSTOP);
+  owner_.kill(SIGSTOP);
   (void)wait_for([&] { return test::process_state(owner_.pid()) == 'T'; }, kAimTimeout);
   if (board_->owner.created.load() != 0) {
-    owner_.signal(SIGCONT);  // created before the stop: it is this epoch's owner
+    owner_.kill(SIGCONT);  // created before the stop: it is this epoch's owner
     return false;
   }
   const auto files = test::open_files(owner_.pid());
@@ -920,7 +920,7 @@ bool Harness::kill_creating() {
 void Harness::kill_owner_holding() {
   std::this_thread::sleep_for(std::chrono::microseconds(random(3000)));
   const std::string who = "owner pid " + std::to_string(owner_.pid());
-  owner_.signal(SIGKILL);
+  owner_.kill(SIGKILL);
   log_kill(KillPoint::OwnerIdle, who, Landing{true, true, "holding its segment"});
   leftovers_.owner_ended(shm_name_, Leftovers::Origin::KilledHolding);
   owner_alive_ = false;

@@ -208,7 +208,7 @@ std::vector<Scenario> scenarios() {
                  {{"stall", "did not drain"}},
                  [](Harness& h, Report&) {
                    if (!h.begin_epoch(false) || !flowing(h) || !pause_writer(h)) return;
-                   h.reader(0).signal(SIGSTOP);
+                   h.reader(0).kill(SIGSTOP);
                    (void)test::wait_until([&] { return test::process_state(h.reader(0).pid()) == 'T'; });
                    // One more sample, which reader 0 cannot read; then the writer pauses again.
                    const std::uint64_t now = h.board().writer.committed.load();
@@ -216,7 +216,7 @@ std::vector<Scenario> scenarios() {
                    (void)test::wait_until([&] { return h.board().writer.committed.load() > now; }, 10s);
                    h.set_drain_watchdog(500ms);
                    (void)h.quiesce();
-                   h.reader(0).signal(SIGCONT);
+                   h.reader(0).kill(SIGCONT);
                  }});
   out.push_back({"a reader that crashes", {{"crash", "signal 11"}}, [](Harness& h, Report&) {
                    if (!h.begin_epoch(false) || !flowing(h)) return;

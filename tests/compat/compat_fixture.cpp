@@ -1,7 +1,5 @@
 #include "compat_fixture.hpp"
 
-#include <signal.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -95,53 +93,6 @@ WakeResult wake_while_asleep(const std::function<bool()>& wait, const std::funct
   r.wait_result = result;
   return r;
 }
-
-namespace {
-struct TrapState {
-  std::uintptr_t begin = 0;
-  std::uintptr_t end = 0;
-  std::function<void()> on_fault;
-  volatile sig_atomic_t fired = 0;
-  struct sigaction previous {};
-};
-TrapState* g_trap = nullptr;
-
-void trap_handler(int, siginfo_t* info, void*) {
-  TrapState* t = g_trap;
-  const auto a = reinterpret_cast<std::uintptr_t>(info->si_addr);
-  if (t != nullptr && t->fired == 0 && a >= t->begin && a < t->end) {
-    ::mprotect(reinterpret_cast<void*>(t->begin), t->end - t->begin, PROT_READ | PROT_WRITE);
-    t->fired = 1;
-    t->on_fault();
-    return;  // the faulting access is retried
-  }
-  // Not ours: fall back to the default action; the access faults again and the process dies.
-  ::signal(SIGSEGV, SIG_DFL);
-}
-}  // namespace
-
-FaultTrap::FaultTrap(std::byte* addr, std::size_t len, std::function<void()> on_fault) {
-  if (g_trap != nullptr) std::abort();
-  g_trap = new TrapState;
-  g_trap->begin = reinterpret_cast<std::uintptr_t>(addr);
-  g_trap->end = g_trap->begin + len;
-  g_trap->on_fault = std::move(on_fault);
-  struct sigaction sa {};
-  sa.sa_sigaction = trap_handler;
-  sa.sa_flags = SA_SIGINFO;
-  sigemptyset(&sa.sa_mask);
-  if (::sigaction(SIGSEGV, &sa, &g_trap->previous) != 0) std::abort();
-  if (::mprotect(addr, len, PROT_NONE) != 0) std::abort();
-}
-
-FaultTrap::~FaultTrap() {
-  ::mprotect(reinterpret_cast<void*>(g_trap->begin), g_trap->end - g_trap->begin, PROT_READ | PROT_WRITE);
-  ::sigaction(SIGSEGV, &g_trap->previous, nullptr);
-  delete g_trap;
-  g_trap = nullptr;
-}
-
-bool FaultTrap::fired() const { return g_trap != nullptr && g_trap->fired != 0; }
 
 std::vector<std::byte*> mappings_of(const std::string& shm_name) {
   const std::string file = "/dev/shm/" + (!shm_name.empty() && shm_name[0] == '/' ? shm_name.substr(1) : shm_name);

@@ -76,21 +76,6 @@ struct WakeResult {
 WakeResult wake_while_asleep(const std::function<bool()>& wait, const std::function<void()>& wake,
                              const std::function<bool(std::uintptr_t)>& accept_address);
 
-// Makes a race happen at an exact point inside a shmslot call, deterministically: the pages
-// [addr, addr + len) of one mapping are made inaccessible, and the first access to them (from any
-// code, typically shmslot's) runs `on_fault` inside the SIGSEGV handler, restores access and
-// retries the access, which then sees whatever `on_fault` wrote through another mapping of the same
-// object. One trap at a time; `on_fault` runs in a signal handler, so keep it to what the peer does
-// (memcpy, atomics, futex). The destructor restores access and the previous handler.
-class FaultTrap {
- public:
-  FaultTrap(std::byte* page_aligned_addr, std::size_t len, std::function<void()> on_fault);
-  ~FaultTrap();
-  FaultTrap(const FaultTrap&) = delete;
-  FaultTrap& operator=(const FaultTrap&) = delete;
-  bool fired() const;
-};
-
 // Start addresses of this process's mappings of /dev/shm/<name> ("/shmem_X" or "shmem_X").
 std::vector<std::byte*> mappings_of(const std::string& shm_name);
 

@@ -5,6 +5,7 @@
 
 #include "compat_fixture.hpp"
 #include "shmslot/shmslot.hpp"
+#include "support/page_trap.hpp"
 
 namespace shmslot::test {
 namespace {
@@ -181,7 +182,7 @@ TEST_F(ShmslotReadsZeroDds, CommitDuringTheNextUnreadScanDoesNotJumpTheQueue) {
   tl::expected<std::optional<SlotHandle>, SlotError> h;
   {
     // Page 1 holds the tail of slot 0 and the header of slot 1.
-    FaultTrap trap(base + page, page, [&] {
+    PageTrap trap(base + page, page, [&] {
       auto idx = peer_->reserve_slot(mask);
       if (!idx) return;
       injected_slot = *idx;
@@ -218,7 +219,7 @@ TEST_F(ShmslotReadsZeroDds, CommitIntoAnAlreadyScannedSlotDuringTheScanIsNotSkip
   std::vector<std::pair<std::uint32_t, std::uint32_t>> injected;  // (slot, sn)
   tl::expected<std::optional<SlotHandle>, SlotError> h;
   {
-    FaultTrap trap(base + page, page, [&] {
+    PageTrap trap(base + page, page, [&] {
       for (int n = 0; n < 2; ++n) {
         auto idx = peer_->reserve_slot(mask);
         if (!idx) return;
@@ -440,7 +441,7 @@ TEST_F(ShmslotReadsZeroDds, ReadSlotRacingAPeerRewriteIsOverwrittenNotTorn) {
   std::uint32_t rewrite_sn = ~0U;
   tl::expected<SlotRead, SlotError> r;
   {
-    FaultTrap trap(base + page, page, [&] {
+    PageTrap trap(base + page, page, [&] {
       auto idx = peer_->reserve_slot(0);
       if (!idx || *idx != 0) return;
       auto sn = peer_->begin_commit(0, uniform(len, value_for(1)));

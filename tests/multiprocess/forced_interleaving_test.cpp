@@ -1,20 +1,15 @@
 // Interleavings that chance produces only now and then, forced: the reader process takes away its
-// own access to one page of its mapping, so its next touch of that page traps; the trap handler
-// asks the writer process to act and waits for it, then gives the access back and lets the reader
-// continue. The writer thus runs at an exact point inside a reader's call.
+// own access to one page of its mapping (support/page_trap.hpp), so its next touch of that page
+// traps; the trap handler asks the writer process to act and waits for it, then gives the access
+// back and lets the reader continue. The writer thus runs at an exact point inside a reader's call.
 //
 // With slots exactly one page long, slot i's 16-byte header sits alone at the start of page i + 1
 // of the mapping (after the 32-byte segment header and slot i - 1's payload tail); the extension
 // block with the slot words, the ring and the cursors lies after the last slot. So a reader whose
 // slot-1 header page is protected traps exactly when it first reads that header.
-#include <poll.h>
-#include <signal.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -27,77 +22,15 @@
 #include "process_group.hpp"
 #include "roles.hpp"
 #include "stamped_sample.hpp"
+#include "support/page_trap.hpp"
 #include "support/temp_flink.hpp"
+#include "support/token_channel.hpp"
 
 namespace shmslot::test {
 namespace {
 
-constexpr auto kTokenTimeout = std::chrono::seconds(30);
 constexpr auto kWatchdog = std::chrono::seconds(60);
 constexpr std::size_t kPayload = 8;
-
-// A one-way channel of single-byte tokens (blocking pipe).
-class Channel {
- public:
-  Channel() {
-    if (::pipe(fds_) != 0) std::abort();
-  }
-  ~Channel() {
-    ::close(fds_[0]);
-    ::close(fds_[1]);
-  }
-  Channel(const Channel&) = delete;
-  Channel& operator=(const Channel&) = delete;
-
-  int read_fd() const { return fds_[0]; }
-  int write_fd() const { return fds_[1]; }
-  // Async-signal-safe, so the trap handler may use them.
-  bool send(char token) const {
-    ssize_t r = 0;
-    do {
-      r = ::write(fds_[1], &token, 1);
-    } while (r < 0 && errno == EINTR);
-    return r == 1;
-  }
-  char receive(int timeout_ms) const {
-    pollfd p{fds_[0], POLLIN, 0};
-    int ready = 0;
-    do {
-      ready = ::poll(&p, 1, timeout_ms);
-    } while (ready < 0 && errno == EINTR);
-    char token = 0;
-    if (ready != 1 || ::read(fds_[0], &token, 1) != 1) return 0;
-    return token;
-  }
-
- private:
-  int fds_[2] = {-1, -1};
-};
-
-int timeout_ms() { return static_cast<int>(std::chrono::milliseconds(kTokenTimeout).count()); }
-
-// The reader child's trap: which page, and how to reach the writer. Set before the page is
-// protected, read only in the handler.
-struct Trap {
-  char* page = nullptr;
-  std::size_t page_size = 0;
-  const Channel* to_writer = nullptr;
-  const Channel* to_reader = nullptr;
-  volatile std::sig_atomic_t fired = 0;
-};
-Trap g_trap;
-
-void on_segv(int, siginfo_t* info, void*) {
-  auto* addr = static_cast<char*>(info->si_addr);
-  if (g_trap.fired != 0 || addr < g_trap.page || addr >= g_trap.page + g_trap.page_size) {
-    ::signal(SIGSEGV, SIG_DFL);  // not our trap: the access repeats and crashes as it should
-    return;
-  }
-  g_trap.fired = 1;
-  g_trap.to_writer->send('T');
-  g_trap.to_reader->receive(timeout_ms());  // the writer has acted (or given up)
-  ::mprotect(g_trap.page, g_trap.page_size, PROT_READ | PROT_WRITE);
-}
 
 int reader_fail(const std::string& what) {
   std::fprintf(stderr, "reader: %s\n", what.c_str());
@@ -163,8 +96,8 @@ TEST(ForcedInterleaving, SlotReusedInsideNextUnreadDoesNotBringBackASampleAlread
       ASSERT_EQ(h->slot_index, i) << "setup assumes reserve_slot fills slots in order";
     }
 
-    const Channel to_writer;
-    const Channel to_reader;
+    const TokenChannel to_writer;
+    const TokenChannel to_reader;
     std::vector<NamedChild> children;
     children.push_back(
         {"reader0", ChildProcess([&] {
@@ -179,22 +112,22 @@ TEST(ForcedInterleaving, SlotReusedInsideNextUnreadDoesNotBringBackASampleAlread
              }
              if (auto m = s.mark_read(slot1_any, 0); !m) return reader_fail("mark_read: " + m.error().message());
              if (auto h0 = read_in_order(s, 0); !h0) return reader_fail(h0.error());
-             if (!to_writer.send('M') || to_reader.receive(timeout_ms()) != 'A') {
+             if (!to_writer.send('M') || to_reader.receive() != 'A') {
                return reader_fail("the writer did not publish #3");
              }
              const auto header = reinterpret_cast<std::uintptr_t>(slot1->data()) - kSlotHeaderSize;
-             g_trap.page = reinterpret_cast<char*>(header & ~(std::uintptr_t{page} - 1));
-             g_trap.page_size = page;
-             g_trap.to_writer = &to_writer;
-             g_trap.to_reader = &to_reader;
-             struct sigaction sa {};
-             sa.sa_sigaction = on_segv;
-             sa.sa_flags = SA_SIGINFO;
-             ::sigaction(SIGSEGV, &sa, nullptr);
-             if (::mprotect(g_trap.page, page, PROT_NONE) != 0) return reader_fail("mprotect failed");
-             auto next = s.next_unread_slot(0);
-             ::mprotect(g_trap.page, page, PROT_READ | PROT_WRITE);
-             if (g_trap.fired == 0) {
+             auto* trapped = reinterpret_cast<char*>(header & ~(std::uintptr_t{page} - 1));
+             tl::expected<std::optional<SlotHandle>, SlotError> next;
+             bool fired = false;
+             {
+               const PageTrap trap(trapped, page, [&] {
+                 to_writer.send('T');
+                 to_reader.receive();  // the writer has acted (or given up)
+               });
+               next = s.next_unread_slot(0);
+               fired = trap.fired();
+             }
+             if (!fired) {
                to_writer.send('N');
                return reader_fail("next_unread_slot never read slot 1's header: the interleaving was not forced");
              }
@@ -214,12 +147,12 @@ TEST(ForcedInterleaving, SlotReusedInsideNextUnreadDoesNotBringBackASampleAlread
            });
          })});
 
-    ASSERT_EQ(to_writer.receive(timeout_ms()), 'M') << "the reader did not read #1 and #0";
+    ASSERT_EQ(to_writer.receive(), 'M') << "the reader did not read #1 and #0";
     auto h3 = publish(*writer, 3);
     ASSERT_TRUE(h3) << h3.error();
     ASSERT_EQ(h3->slot_index, 0U) << "setup assumes #3 goes to slot 0";
     ASSERT_TRUE(to_reader.send('A'));
-    if (to_writer.receive(timeout_ms()) == 'T') {  // the reader is inside next_unread_slot, trapped
+    if (to_writer.receive() == 'T') {  // the reader is inside next_unread_slot, trapped
       auto h4 = publish(*writer, 4);
       EXPECT_TRUE(h4) << h4.error();
       if (h4) {

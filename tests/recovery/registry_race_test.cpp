@@ -5,14 +5,11 @@
 // so each test stops a real process at the exact point: the claimer by single-stepping it with
 // ptrace until its CAS on the entry's owner word has landed, the late reaper by a page trap on the
 // slot header its disconnect touches (the technique of multiprocess/forced_interleaving_test.cpp).
-#include <poll.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -25,47 +22,14 @@
 #include "multiprocess/leftovers.hpp"
 #include "multiprocess/process_group.hpp"
 #include "recovery/recovery_roles.hpp"
+#include "support/page_trap.hpp"
 #include "support/temp_flink.hpp"
+#include "support/token_channel.hpp"
 
 namespace shmslot::test {
 namespace {
 
 constexpr std::size_t kSlots = 3;
-constexpr int kTokenTimeoutMs = 30000;
-
-// A one-way channel of single-byte tokens (blocking pipe); send and receive are async-signal-safe.
-class Channel {
- public:
-  Channel() {
-    if (::pipe(fds_) != 0) std::abort();
-  }
-  ~Channel() {
-    ::close(fds_[0]);
-    ::close(fds_[1]);
-  }
-  Channel(const Channel&) = delete;
-  Channel& operator=(const Channel&) = delete;
-  bool send(char token) const {
-    ssize_t r = 0;
-    do {
-      r = ::write(fds_[1], &token, 1);
-    } while (r < 0 && errno == EINTR);
-    return r == 1;
-  }
-  char receive(int timeout_ms = kTokenTimeoutMs) const {
-    pollfd p{fds_[0], POLLIN, 0};
-    int ready = 0;
-    do {
-      ready = ::poll(&p, 1, timeout_ms);
-    } while (ready < 0 && errno == EINTR);
-    char token = 0;
-    if (ready != 1 || ::read(fds_[0], &token, 1) != 1) return 0;
-    return token;
-  }
-
- private:
-  int fds_[2] = {-1, -1};
-};
 
 struct RaceBoard {
   FailureNote dead;
@@ -207,29 +171,6 @@ TEST(RegistryRace, AReapInsideARegistrationLeavesTheClaimerItsIndex) {
   expect_nothing_left(dir, shm_before, shm_name);
 }
 
-// The late reaper's page trap: it stops on its first touch of slot 1's header (inside the
-// disconnect of the dead reader) and lets the parent act before it goes on.
-struct Trap {
-  char* page = nullptr;
-  std::size_t page_size = 0;
-  const Channel* to_parent = nullptr;
-  const Channel* to_reaper = nullptr;
-  volatile std::sig_atomic_t fired = 0;
-};
-Trap g_trap;
-
-void on_segv(int, siginfo_t* info, void*) {
-  auto* addr = static_cast<char*>(info->si_addr);
-  if (g_trap.fired != 0 || addr < g_trap.page || addr >= g_trap.page + g_trap.page_size) {
-    ::signal(SIGSEGV, SIG_DFL);  // not our trap: the access repeats and crashes as it should
-    return;
-  }
-  g_trap.fired = 1;
-  g_trap.to_parent->send('T');
-  g_trap.to_reaper->receive();  // the parent has acted (or given up)
-  ::mprotect(g_trap.page, g_trap.page_size, PROT_READ | PROT_WRITE);
-}
-
 // Interleaving (reader entry 0; D registered it and died):
 //
 //   reaper A (reap)                  reaper B (reap)              new reader C
@@ -255,8 +196,8 @@ TEST(RegistryRace, AReapThatLostTheRaceForADeadEntryLeavesTheNextOwnerRegistered
   SharedBlock<RaceBoard> board;
   Gate claimed;
   Gate leave;
-  const Channel to_parent;
-  const Channel to_reaper;
+  const TokenChannel to_parent;
+  const TokenChannel to_reaper;
   std::string shm_name;
   {
     auto owner = PosixSlotAllocator::create(flink, kSlots, page - 16, recovery_options());
@@ -277,18 +218,19 @@ TEST(RegistryRace, AReapThatLostTheRaceForADeadEntryLeavesTheNextOwnerRegistered
         const auto base = reinterpret_cast<std::uintptr_t>(data->data()) - 0x20 - 16 - h->slot_index * page;
         (void)s.discard_slot(*h);
         const std::uintptr_t slot1_header = base + 0x20 + page;
-        g_trap.page = reinterpret_cast<char*>(slot1_header & ~(std::uintptr_t{page} - 1));
-        g_trap.page_size = page;
-        g_trap.to_parent = &to_parent;
-        g_trap.to_reaper = &to_reaper;
-        struct sigaction sa {};
-        sa.sa_sigaction = on_segv;
-        sa.sa_flags = SA_SIGINFO;
-        ::sigaction(SIGSEGV, &sa, nullptr);
-        if (::mprotect(g_trap.page, page, PROT_NONE) != 0) return board->reaper.report(kChildSetup, "mprotect failed");
-        const std::size_t reaped = s.reap();
-        ::mprotect(g_trap.page, page, PROT_READ | PROT_WRITE);
-        if (g_trap.fired == 0) {
+        // The trap stops the reaper on its first touch of slot 1's header (inside the disconnect
+        // of the dead reader) and lets the parent act before it goes on.
+        std::size_t reaped = 0;
+        bool fired = false;
+        {
+          const PageTrap trap(reinterpret_cast<char*>(slot1_header & ~(std::uintptr_t{page} - 1)), page, [&] {
+            to_parent.send('T');
+            to_reaper.receive();  // the parent has acted (or given up)
+          });
+          reaped = s.reap();
+          fired = trap.fired();
+        }
+        if (!fired) {
           to_parent.send('N');
           return board->reaper.report(kChildSetup,
                                       "reap() never touched slot 1's header: the interleaving was not forced");

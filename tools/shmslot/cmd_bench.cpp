@@ -11,7 +11,7 @@
 
 #include <fmt/core.h>
 
-#include "bench_core.hpp"
+#include "bench_machine.hpp"
 #include "bench_pingpong.hpp"
 #include "command.hpp"
 #include "commands.hpp"

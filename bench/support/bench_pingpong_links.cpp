@@ -1,8 +1,6 @@
-// The implementation of bench_pingpong.hpp, header-only like bench_core.hpp (included at its end).
-// One Link class per system: built in the parent before fork (shared memory, pipes, segments),
-// opened by each side after fork, then send/recv of one stamped hop. drive() is the common loop.
-#pragma once
-
+// The links of bench_pingpong.hpp's systems, one class per system, and run_pingpong(), which runs
+// drive<Link>() (bench_pingpong_drive.hpp) over the one asked for. In one file with the loop's
+// instantiations, so that every link's send() and recv() are inlined into the timed loop.
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <sys/socket.h>
@@ -14,109 +12,23 @@
 #include <atomic>
 #include <cerrno>
 #include <climits>
-#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <memory>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include <shmslot/shmslot.hpp>
 
 #include "bench_pingpong.hpp"
+#include "bench_pingpong_drive.hpp"
+#include "fd_io.hpp"
 
 namespace shmslot::bench {
 
-inline const char* to_string(PingSystem s) {
-  switch (s) {
-    case PingSystem::Shmslot: return "shmslot";
-    case PingSystem::CacheLine: return "raw_cacheline";
-    case PingSystem::Futex: return "raw_futex";
-    case PingSystem::Pipe: return "pipe";
-    case PingSystem::SocketPair: return "unix_socketpair";
-    case PingSystem::ShmRing: return "raw_shm_ring";
-  }
-  return "?";
-}
-inline const char* to_string(Api a) { return a == Api::Copy ? "copy" : "loan"; }
-inline const char* to_string(Wait w) { return w == Wait::Busy ? "busy" : "futex"; }
-inline const char* to_string(Payload p) { return p == Payload::Full ? "full" : "stamp"; }
-
-inline bool has_payload(PingSystem s) { return s != PingSystem::CacheLine && s != PingSystem::Futex; }
-
-inline std::string system_label(const PingPongConfig& c) {
-  switch (c.system) {
-    case PingSystem::Shmslot: {
-      std::string l = std::string("shmslot ") + to_string(c.api) + "/" + to_string(c.wait);
-      if (c.api == Api::Loan) l += std::string("/") + to_string(c.payload);
-      return l;
-    }
-    case PingSystem::CacheLine: return "raw cache line";
-    case PingSystem::Futex: return "raw futex";
-    case PingSystem::Pipe: return "pipe";
-    case PingSystem::SocketPair: return "unix socketpair";
-    case PingSystem::ShmRing: return "raw shm ring";
-  }
-  return "?";
-}
-
 namespace pingpong_detail {
-
-enum class Role { Pinger, Echoer };
-
-inline constexpr std::uint64_t kStop = ~std::uint64_t{0};
-inline constexpr std::uint64_t kFailed = kStop - 1;  // recv gave up: the peer is gone or the deadline passed
-inline constexpr std::uint32_t kSpinCheck = 0xFFF;   // spins between two deadline checks
-
-// What the echoer reports back through shared memory.
-struct Control {
-  std::atomic<int> ready;  // 0 starting, 1 open, -1 failed
-  std::atomic<std::uint64_t> verify_errors;
-  std::atomic<int> pinned;
-  char message[256];
-};
-
-inline void put_stamp(std::byte* p, std::uint64_t s) { std::memcpy(p, &s, sizeof s); }
-inline std::uint64_t get_stamp(const std::byte* p) {
-  std::uint64_t s = 0;
-  std::memcpy(&s, p, sizeof s);
-  return s;
-}
-
-// Stamp at both ends of a buffer: a copy that tore or stopped short shows a mismatch.
-inline void stamp_both_ends(std::byte* p, std::size_t size, std::uint64_t s) {
-  put_stamp(p, s);
-  put_stamp(p + size - sizeof s, s);
-}
-
-inline bool write_all(int fd, const std::byte* p, std::size_t n) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
-}
-
-inline bool read_all(int fd, std::byte* p, std::size_t n) {
-  while (n > 0) {
-    const ssize_t r = ::read(fd, p, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    p += r;
-    n -= static_cast<std::size_t>(r);
-  }
-  return true;
-}
-
-// Every link keeps a deadline; spinning receivers look at it every kSpinCheck+1 spins.
-struct LinkBase {
-  std::uint64_t deadline_ns = 0;
-  std::uint64_t verify_errors = 0;
-  bool expired(std::uint32_t spins) const { return (spins & kSpinCheck) == kSpinCheck && now_ns() > deadline_ns; }
-};
+namespace {
 
 // ---- raw cache line --------------------------------------------------------------------------------
 // 128 bytes apart, not 64: the L2 adjacent-line prefetchers (Intel's spatial, AMD's up/down) pull
@@ -246,10 +158,10 @@ class StreamLink : public LinkBase {
   }
   void send(Role role, std::uint64_t s) {
     stamp_both_ends(buf_.data(), size_, s);
-    if (!write_all(fds_[role == Role::Pinger ? 1 : 3], buf_.data(), size_)) ++verify_errors;
+    if (!support::write_all(fds_[role == Role::Pinger ? 1 : 3], buf_.data(), size_)) ++verify_errors;
   }
   std::uint64_t recv(Role role) {
-    if (!read_all(fds_[role == Role::Pinger ? 0 : 2], buf_.data(), size_)) return kFailed;
+    if (!support::read_all(fds_[role == Role::Pinger ? 0 : 2], buf_.data(), size_)) return kFailed;
     const std::uint64_t s = get_stamp(buf_.data());
     if (get_stamp(buf_.data() + size_ - 8) != s) ++verify_errors;
     return s;
@@ -459,111 +371,10 @@ class ShmslotLink : public LinkBase {
   std::vector<std::byte> buf_;
 };
 
-// ---- the common loop -------------------------------------------------------------------------------
-
-int echo_loop(auto& link, Control* control, int cpu) {
-  const bool pinned = pin_to_cpu(cpu);
-  control->pinned.store(pinned ? 1 : 0);
-  const std::string err = link.open(Role::Echoer);
-  if (!err.empty()) {
-    std::snprintf(control->message, sizeof control->message, "echoer: %s", err.c_str());
-    control->ready.store(-1);
-    return 1;
-  }
-  control->ready.store(1);
-  for (;;) {
-    const std::uint64_t s = link.recv(Role::Echoer);
-    if (s == kFailed) break;
-    link.send(Role::Echoer, s);
-    if (s == kStop) break;
-  }
-  control->verify_errors.store(link.verify_errors);
-  return 0;
-}
-
-template <class Link>
-PingPongResult drive(const PingPongConfig& cfg) {
-  PingPongResult result;
-  SharedRegion control_region(sizeof(Control));
-  if (!control_region.ok()) {
-    result.error = "mmap failed";
-    return result;
-  }
-  auto* control = control_region.as<Control>();
-  Link link(cfg);
-  if (std::string err = link.prepare(); !err.empty()) {
-    result.error = err;
-    return result;
-  }
-  // Generous: the run is capped by max_seconds; this only guards against a peer that died.
-  const auto budget_ns = static_cast<std::uint64_t>((cfg.max_seconds + 30.0) * 1e9);
-  link.deadline_ns = now_ns() + budget_ns;
-  Child child([&] { return echo_loop(link, control, cfg.cpus.b); });
-  if (!child.started()) {
-    result.error = "fork failed";
-    return result;
-  }
-  const bool pinned = pin_to_cpu(cfg.cpus.a);
-  std::string err = link.open(Role::Pinger);
-  const std::uint64_t ready_deadline = now_ns() + 10'000'000'000ULL;
-  while (err.empty() && control->ready.load() == 0 && now_ns() < ready_deadline) {
-    ::usleep(100);
-  }
-  if (err.empty() && control->ready.load() != 1) {
-    err = control->ready.load() == 0 ? "echoer did not start" : control->message;
-  }
-  if (!err.empty()) {
-    child.wait(std::chrono::milliseconds(100));
-    result.error = err;
-    return result;
-  }
-
-  result.samples_us.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(cfg.roundtrips, 1U << 20)));
-  const std::uint64_t total = cfg.warmup + cfg.roundtrips;
-  const auto cap_ns = static_cast<std::uint64_t>(cfg.max_seconds * 1e9);
-  std::uint64_t start = 0;
-  std::uint64_t last = 0;
-  bool failed = false;
-  for (std::uint64_t i = 1; i <= total; ++i) {
-    const std::uint64_t t0 = now_ns();
-    link.send(Role::Pinger, i);
-    const std::uint64_t r = link.recv(Role::Pinger);
-    const std::uint64_t t1 = now_ns();
-    if (r == kFailed) {
-      failed = true;
-      break;
-    }
-    if (r != i) ++link.verify_errors;
-    if (i == cfg.warmup) start = t1;
-    if (i > cfg.warmup) {
-      if (start == 0) start = t0;
-      result.samples_us.push_back(static_cast<double>(t1 - t0) / 1000.0);
-      last = t1;
-      if (t1 - start > cap_ns) break;
-    }
-  }
-  if (!failed) {
-    link.send(Role::Pinger, kStop);
-    failed = link.recv(Role::Pinger) != kStop;
-  }
-  const auto code = child.wait(std::chrono::seconds(10));
-  result.elapsed_s = static_cast<double>(last - start) / 1e9;
-  result.verify_errors = link.verify_errors + control->verify_errors.load();
-  result.pinned = pinned && control->pinned.load() == 1;
-  result.stats = summarize(result.samples_us);
-  if (failed) {
-    result.error = "a round trip timed out or the echoer died";
-  } else if (!code || *code != 0) {
-    result.error = "echoer exited with " + (code ? std::to_string(*code) : std::string("a timeout"));
-  } else {
-    result.ok = true;
-  }
-  return result;
-}
-
+}  // namespace
 }  // namespace pingpong_detail
 
-inline PingPongResult run_pingpong(const PingPongConfig& config) {
+PingPongResult run_pingpong(const PingPongConfig& config) {
   PingPongConfig c = config;
   if (has_payload(c.system) && c.size < 16) {
     PingPongResult r;

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "bench_clock.hpp"
+
 namespace shmslot::bench {
 
 nlohmann::json to_json(const MachineInfo& m) {

@@ -1,5 +1,6 @@
 // Round-trip latency between two processes, for shmslot and for the raw floors it is measured
-// against. Shared by bench/pingpong_main.cpp (the full matrix) and `shmslot bench` (a quick run).
+// against. Shared by bench/pingpong_main.cpp (the full matrix) and `shmslot bench` (a quick run);
+// bench_pingpong_links.cpp has the links of every system, bench_pingpong_drive.hpp the loop.
 //
 // Method, the same for every system: the parent (the "pinger") and a forked child (the "echoer")
 // are pinned to two different CPUs. The pinger stamps round trip i, sends it and waits for the echo
@@ -15,7 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "bench_core.hpp"
+#include "bench_machine.hpp"
+#include "bench_stats.hpp"
 
 namespace shmslot::bench {
 
@@ -85,5 +87,3 @@ struct PingPongResult {
 PingPongResult run_pingpong(const PingPongConfig& config);
 
 }  // namespace shmslot::bench
-
-#include "bench_pingpong_links.hpp"  // the definitions (header-only, see bench_core.hpp)

@@ -5,7 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bench_core.hpp"
+#include "bench_machine.hpp"
+#include "bench_stats.hpp"
 
 namespace shmslot::bench {
 
