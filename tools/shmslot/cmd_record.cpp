@@ -189,8 +189,9 @@ class Recorder {
     const SlotHandle handle = **next;
     auto header = s.segment.read_slot_into(handle, s.buffer);
     if (!header) {
-      // Overwritten before the copy completed: its sequence number shows up as a gap.
-      if (header.error().code == SlotErrorCode::Overwritten) return true;
+      // Overwritten before the copy completed: its sequence number shows up as a gap. Nothing was
+      // taken; the overwrite moved the change counter, so the wait that follows returns at once.
+      if (header.error().code == SlotErrorCode::Overwritten) return false;
       return error(fmt::format("read_slot_into on {}: {}", s.topic, header.error().message()));
     }
     // Before mark_read: until then a writer that waits for this reader cannot reuse the slot.
