@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -50,6 +51,10 @@ struct Options {
   std::uint64_t max = 0;
   double duration_s = 0;
 };
+
+// A line on stdout that cannot throw: a reader of our output that went away (`record ... | head -1`)
+// must not stop the recording half way and leave a file without its summary.
+void say(const std::string& line) { (void)std::fputs(line.c_str(), stdout); }
 
 std::int64_t clock_ns(clockid_t id) {
   timespec ts{};
@@ -290,7 +295,7 @@ int finish(const Options& o, std::vector<Source>& sources, mcap::Writer& writer,
     return fail(kCommand, kExitFailure, fmt::format("finish {}: {}", o.output, closed.error().message()));
   }
   for (const Source& s : sources) {
-    fmt::print("recorded {} samples={} missed={}\n", s.topic, s.recorded, s.missed);
+    say(fmt::format("recorded {} samples={} missed={}\n", s.topic, s.recorded, s.missed));
     if (s.missed > 0) {
       note(kCommand, fmt::format("missed {} samples of {}{}", s.missed, s.topic,
                                  s.registered ? " (the writer's active mask did not include reader " +
@@ -298,7 +303,7 @@ int finish(const Options& o, std::vector<Source>& sources, mcap::Writer& writer,
                                               : " (best effort: a ZeroDDS segment does not wait for the recorder)"));
     }
   }
-  fmt::print("wrote {} samples={} missed={}\n", o.output, recorded, missed);
+  say(fmt::format("wrote {} samples={} missed={}\n", o.output, recorded, missed));
   return code;
 }
 
@@ -334,9 +339,9 @@ int run(const Options& o) {
     auto channel = writer->add_channel(s.topic, recording::kMessageEncoding, channel_metadata(s));
     if (!channel) return fail(kCommand, kExitFailure, fmt::format("write {}: {}", o.output, channel.error().message()));
     s.channel = *channel;
-    fmt::print("recording {} reader {} {}\n", s.topic, s.reader, s.registered ? "registered" : "best-effort");
+    say(fmt::format("recording {} reader {} {}\n", s.topic, s.reader, s.registered ? "registered" : "best-effort"));
   }
-  fmt::print("ready {}\n", o.output);
+  say(fmt::format("ready {}\n", o.output));
   std::fflush(stdout);
   const std::int64_t started_ns = clock_ns(CLOCK_REALTIME);
   Recorder recorder(o, sources, *writer);

@@ -186,6 +186,10 @@ int run(const Options& o) {
   auto scanned = scan(o, *reader, total);
   if (!scanned) return scanned.error();
 
+  if (total == 0) {
+    note(kCommand, fmt::format("{} holds no messages; nothing to publish", o.file));
+    return kExitOk;
+  }
   for (const auto& [topic, flink] : *maps) {
     const bool known = std::any_of(reader->channels().begin(), reader->channels().end(),
                                    [&](const auto& c) { return c.second.topic == topic; });
