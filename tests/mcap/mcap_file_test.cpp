@@ -170,3 +170,53 @@ TEST(McapWriterOptions, AnEmptyRecordingIsAValidFile) {
 
 }  // namespace
 }  // namespace shmslot::test
+
+namespace shmslot::test {
+namespace {
+
+// A file another writer could produce: no chunks (messages in the data section), no summary, a
+// zero data-section CRC, a schema; the reader streams it all the same.
+TEST(McapForeignFile, UnchunkedWithoutSummaryReads) {
+  TempFlinkDir dir;
+  const std::string path = dir.path() + "/plain.mcap";
+  std::vector<std::uint8_t> b(mcap::kMagic.begin(), mcap::kMagic.end());
+  mcap::append_record(b, mcap::Header{"", "elsewhere"});
+  mcap::append_record(b, mcap::Schema{1, "Pose", "jsonschema", {'{', '}'}});
+  mcap::append_record(b, mcap::Channel{3, 1, "/pose", "json", {}});
+  const std::vector<std::uint8_t> p1 = {'{', '}'};
+  const std::vector<std::uint8_t> p2 = {'[', ']'};
+  mcap::append_record(b, mcap::Message{3, 7, 100, 90, p1});
+  mcap::append_record(b, mcap::Metadata{"run", {{"by", "hand"}}});
+  mcap::append_record(b, mcap::Message{3, 8, 200, 190, p2});
+  mcap::append_record(b, mcap::DataEnd{0});
+  mcap::append_record(b, mcap::Footer{0, 0, 0});
+  b.insert(b.end(), mcap::kMagic.begin(), mcap::kMagic.end());
+  write_file(path, b);
+  auto back = read_all(path);
+  ASSERT_TRUE(back) << back.error().message();
+  ASSERT_EQ(back->messages.size(), 2U);
+  EXPECT_EQ(back->messages[1].sequence, 8U);
+  EXPECT_EQ(back->messages[1].data, p2);
+  ASSERT_EQ(back->channels.size(), 1U);
+  EXPECT_EQ(back->channels[0].topic, "/pose");
+  ASSERT_EQ(back->metadata.size(), 1U);
+  auto r = mcap::Reader::open(path);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->statistics());
+
+  // A message before its channel is malformed, not a crash.
+  std::vector<std::uint8_t> c(mcap::kMagic.begin(), mcap::kMagic.end());
+  mcap::append_record(c, mcap::Header{"", ""});
+  mcap::append_record(c, mcap::Message{9, 0, 0, 0, p1});
+  mcap::append_record(c, mcap::DataEnd{0});
+  mcap::append_record(c, mcap::Footer{0, 0, 0});
+  c.insert(c.end(), mcap::kMagic.begin(), mcap::kMagic.end());
+  write_file(path, c);
+  auto bad = read_all(path);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, mcap::McapErrorCode::Malformed);
+  ::unlink(path.c_str());
+}
+
+}  // namespace
+}  // namespace shmslot::test
