@@ -95,7 +95,8 @@ TEST(McapRecords, EveryRecordDecodesToWhatWasEncoded) {
   EXPECT_EQ(c->metadata, channel.metadata);
 
   const std::vector<std::uint8_t> records = {1, 2, 3};
-  auto k = parse_chunk(content_of(Chunk{1, 2, 3, 4, "zstd", records}, Opcode::Chunk));
+  const auto chunk_content = content_of(Chunk{1, 2, 3, 4, "zstd", records}, Opcode::Chunk);  // k views it
+  auto k = parse_chunk(chunk_content);
   ASSERT_TRUE(k);
   EXPECT_EQ(k->compression, "zstd");
   EXPECT_EQ(std::vector<std::uint8_t>(k->records.begin(), k->records.end()), records);
