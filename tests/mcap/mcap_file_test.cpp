@@ -8,7 +8,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstring>
 
 #include "mcap_crc32.hpp"
 #include "mcap_test_files.hpp"
@@ -52,7 +51,9 @@ TEST_P(McapFile, WhatIsWrittenReadsBackInOrder) {
     EXPECT_EQ(m.publish_time, 500U + i);
     const auto expected = sample_payload(i);
     ASSERT_EQ(m.data.size(), expected.size()) << i;
-    EXPECT_EQ(std::memcmp(m.data.data(), expected.data(), expected.size()), 0) << i;
+    EXPECT_TRUE(std::equal(m.data.begin(), m.data.end(), expected.begin(),
+                           [](std::uint8_t a, std::byte b) { return a == static_cast<std::uint8_t>(b); }))
+        << i;
   }
   ASSERT_EQ(back->channels.size(), 2U);
   EXPECT_EQ(back->channels[0].topic, "alpha");
