@@ -26,18 +26,33 @@ rm -rf "$out"
 mkdir -p "$out"
 export SHMSLOT_DIR=$out
 pids=()
+# Waits for PROCESS's "ready" line in FILE; fails with what it said if it exits first.
+wait_ready() {
+  local pid=$1 file=$2 err=$3
+  until grep -qs '^ready ' "$file"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "record_and_check: pid $pid ended before its ready line:" >&2
+      cat "$file" "$err" >&2
+      exit 1
+    fi
+    sleep 0.05
+  done
+}
 cleanup() { for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done; wait || true; }
 trap cleanup EXIT
 
 for compression in none zstd lz4; do
-  "$shmslot" create seg --slots 8 --capacity 256 > "$out/create.out" &
+  # The last round's ready lines must not be taken for this round's: a background process's
+  # redirection truncates its file only once that process runs.
+  rm -f "$out"/create.* "$out"/record.*
+  "$shmslot" create seg --slots 8 --capacity 256 > "$out/create.out" 2> "$out/create.err" &
   pids+=($!)
-  until grep -q '^ready ' "$out/create.out"; do sleep 0.05; done
+  wait_ready "${pids[-1]}" "$out/create.out" "$out/create.err"
   # Reader 0 is pub's default mask: the writer waits for the recorder, which ends after COUNT samples.
   "$shmslot" record seg -o "$out/$compression.mcap" --reader 0 --compression "$compression" --chunk-size 4096 \
-    --max "$count" > "$out/record.out" &
+    --max "$count" > "$out/record.out" 2> "$out/record.err" &
   recorder=$!
-  until grep -q '^ready ' "$out/record.out"; do sleep 0.05; done
+  wait_ready "$recorder" "$out/record.out" "$out/record.err"
   "$shmslot" pub seg --generate --size 100 --count "$count"
   wait "$recorder"
   kill -INT "${pids[-1]}"
