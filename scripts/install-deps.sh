@@ -19,6 +19,10 @@
 #   cyclonedds-dev      Cyclone DDS (C library, CMake package): the bridge between hosts (docs/bridge.md)
 #   cyclonedds-tools    idlc, which compiles the bridge's envelope IDL at build time
 #   iproute2            `ip netns` and veth pairs: the two hosts of the bridge tests
+#   libzstd-dev         zstd chunk compression of `shmslot record` (MCAP files, src/mcap/)
+#   liblz4-dev          lz4 (frame format) chunk compression of `shmslot record`
+#   nodejs, npm         only when node/npm are missing: run the npm MCAP readers that check
+#                       shmslot's files (tests/mcap/js/, installed below with `npm ci`)
 # Given as arguments by the targets that need them (Makefile), among them:
 #   python3-numpy       bench/python (make bench-python, make test's test-bench-python): the 1 MiB numpy frame
 set -euo pipefail
@@ -39,8 +43,25 @@ packages=(
   cyclonedds-dev
   cyclonedds-tools
   iproute2
+  libzstd-dev
+  liblz4-dev
   "$@"
 )
+# A newer Node already on the machine serves as well as Debian's.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+# The npm MCAP readers, pinned by tests/mcap/js/package-lock.json. `npm ci` only when what is
+# installed is not what the lock file pins, so a machine that has them does no network work.
+install_npm_readers() {
+  local dir=$here/tests/mcap/js
+  if [[ -f $dir/node_modules/.package-lock.json && $dir/node_modules/.package-lock.json -nt $dir/package-lock.json ]]; then
+    return 0
+  fi
+  log "running: npm ci in tests/mcap/js"
+  (cd "$dir" && npm ci --no-audit --no-fund)
+}
 
 log() { echo "install-deps: $*"; }
 
@@ -53,7 +74,8 @@ for p in "${packages[@]}"; do
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  log "all ${#packages[@]} packages present, nothing to do"
+  log "all ${#packages[@]} packages present"
+  install_npm_readers
   exit 0
 fi
 
@@ -73,4 +95,5 @@ log "running: apt-get update"
 "${sudo_cmd[@]}" apt-get update -q
 log "running: apt-get install -y --no-install-recommends ${missing[*]}"
 "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+install_npm_readers
 log "done"

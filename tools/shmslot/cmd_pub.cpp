@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,6 +22,7 @@
 #include "generated_payload.hpp"
 #include "line_reader.hpp"
 #include "progress.hpp"
+#include "sample_publisher.hpp"
 #include "segment_access.hpp"
 #include "stop_signal.hpp"
 
@@ -31,9 +31,6 @@ namespace shmslot::cli {
 namespace {
 
 constexpr const char* kCommand = "pub";
-// How long one wait for a free slot sleeps before looking at the stop flag and the flink file.
-constexpr auto kWaitSlice = std::chrono::milliseconds(100);
-constexpr auto kPublishedCheckInterval = std::chrono::seconds(1);
 
 struct Options {
   std::string flink;
@@ -47,69 +44,6 @@ struct Options {
   bool progress = false;
 };
 
-// Publishes into one segment; after a false return, exit_code() says why it stopped (kExitOk when
-// a stop signal asked for it).
-class Publisher {
- public:
-  Publisher(PosixSlotAllocator& segment, ReaderMask active) : segment_(segment), active_(active) {}
-
-  bool publish_bytes(std::span<const std::byte> bytes) {
-    const auto handle = reserve();
-    if (!handle) return false;
-    if (auto r = segment_.commit_slot(*handle, bytes); !r) return give_back(*handle, "commit", r.error());
-    return true;
-  }
-
-  // Writes sample `index` in place (zero-copy) and commits it.
-  bool publish_generated(std::uint64_t index, std::size_t size) {
-    const auto handle = reserve();
-    if (!handle) return false;
-    auto data = segment_.slot_data_ptr(*handle);
-    if (!data) return give_back(*handle, "slot_data_ptr", data.error());
-    fill_generated(data->first(size), index);
-    if (auto r = segment_.commit_in_place(*handle, size); !r) return give_back(*handle, "commit", r.error());
-    return true;
-  }
-
-  int exit_code() const { return exit_code_; }
-
- private:
-  // A slot for the active mask; while every slot is taken, sleeps on the change counter (read
-  // before the attempt, so a slot freed in between is never slept through).
-  std::optional<SlotHandle> reserve() {
-    auto last_check = std::chrono::steady_clock::now();
-    for (;;) {
-      if (stop_requested()) return std::nullopt;
-      const std::uint64_t gen = segment_.notify_generation();
-      auto handle = segment_.reserve_slot(active_);
-      if (handle) return *handle;
-      if (handle.error().code != SlotErrorCode::NoFreeSlot) {
-        exit_code_ = fail(kCommand, kExitFailure, "reserve_slot: " + handle.error().message());
-        return std::nullopt;
-      }
-      segment_.wait_for_change(gen, kWaitSlice);
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last_check >= kPublishedCheckInterval) {
-        last_check = now;
-        if (auto why = segment_gone(segment_)) {
-          exit_code_ = fail(kCommand, kExitFailure, fmt::format("the segment is full and {}; giving up", *why));
-          return std::nullopt;
-        }
-      }
-    }
-  }
-
-  bool give_back(SlotHandle handle, const char* what, const SlotError& error) {
-    (void)segment_.discard_slot(handle);
-    exit_code_ = fail(kCommand, kExitFailure, fmt::format("{}: {}", what, error.message()));
-    return false;
-  }
-
-  PosixSlotAllocator& segment_;
-  ReaderMask active_;
-  int exit_code_ = kExitOk;
-};
-
 // Sleeps until sample `index` is due at `rate` per second (0: never sleeps).
 bool pace(std::chrono::steady_clock::time_point start, double rate, std::uint64_t index) {
   if (rate <= 0) return !stop_requested();
@@ -120,7 +54,7 @@ bool pace(std::chrono::steady_clock::time_point start, double rate, std::uint64_
   return sleep_unless_stopped(due - now);
 }
 
-int publish_generated(const Options& o, Publisher& pub, Progress& progress) {
+int publish_generated(const Options& o, SamplePublisher& pub, Progress& progress) {
   const auto start = std::chrono::steady_clock::now();
   std::uint64_t done = 0;
   while ((o.count == 0 || done < o.count) && pace(start, o.rate, done)) {
@@ -132,7 +66,7 @@ int publish_generated(const Options& o, Publisher& pub, Progress& progress) {
   return pub.exit_code();
 }
 
-int publish_lines(const Options& o, std::size_t capacity, Publisher& pub, Progress& progress) {
+int publish_lines(const Options& o, std::size_t capacity, SamplePublisher& pub, Progress& progress) {
   const std::string source = o.file.empty() ? std::string("stdin") : o.file;
   FileDescriptor fd(o.file.empty() ? STDIN_FILENO : ::open(o.file.c_str(), O_RDONLY | O_CLOEXEC), !o.file.empty());
   if (fd.get() < 0)
@@ -182,7 +116,7 @@ int run(const Options& o) {
                 fmt::format("--size {} is larger than the slot capacity of {} bytes", o.size, capacity));
   }
   install_stop_handlers();
-  Publisher pub(*segment, parse_hex32(o.mask));
+  SamplePublisher pub(kCommand, *segment, parse_hex32(o.mask));
   Progress progress(kCommand, o.progress || ::isatty(STDERR_FILENO) == 1, o.generate ? o.count : 0);
   return o.generate ? publish_generated(o, pub, progress) : publish_lines(o, capacity, pub, progress);
 }

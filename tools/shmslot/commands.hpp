@@ -13,5 +13,7 @@ void register_sub(CLI::App& app);
 void register_gc(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_bridge(CLI::App& app);
+void register_record(CLI::App& app);
+void register_replay(CLI::App& app);
 
 }  // namespace shmslot::cli

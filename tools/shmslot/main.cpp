@@ -63,6 +63,10 @@ int run(int argc, char** argv) {
 #ifdef SHMSLOT_HAVE_BRIDGE
   shmslot::cli::register_bridge(app);
 #endif
+#ifdef SHMSLOT_HAVE_MCAP
+  shmslot::cli::register_record(app);
+  shmslot::cli::register_replay(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# ctest's mcap_npm_readers: writes the sample file uncompressed, with zstd and with lz4
+# (WRITER DIR COUNT), then opens each with the npm MCAP readers (check_files.js). Without node the
+# test is skipped (exit 77), except under CI=true, where that is a failure.
+set -euo pipefail
+writer=$1
+out=$2
+count=$3
+here=$(cd "$(dirname "$0")" && pwd)
+
+if ! command -v node >/dev/null 2>&1; then
+  if [[ "${CI:-}" == "true" ]]; then
+    echo "mcap_npm_readers: node is missing (scripts/install-deps.sh installs it)" >&2
+    exit 1
+  fi
+  echo "mcap_npm_readers: node is missing; skipped"
+  exit 77
+fi
+if [[ ! -d "$here/node_modules/@mcap/core" ]]; then
+  echo "mcap_npm_readers: $here/node_modules is missing: run scripts/install-deps.sh (npm ci)" >&2
+  exit 1
+fi
+
+rm -rf "$out"
+mkdir -p "$out"
+files=()
+for compression in none zstd lz4; do
+  "$writer" "$out/sample-$compression.mcap" "$compression" "$count"
+  files+=("$out/sample-$compression.mcap")
+done
+node "$here/check_files.js" "$count" "${files[@]}"

@@ -1,0 +1,40 @@
+// Publishing whole samples into one segment from the command line (`pub`, `replay`): reserve a
+// slot for the active readers, sleeping on the change counter while the segment is full, and give
+// up when a stop signal arrives or nobody will ever free a slot.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include <shmslot/posix_slot_allocator.hpp>
+
+namespace shmslot::cli {
+
+class SamplePublisher {
+ public:
+  /// `command` prefixes error messages. `active`: the readers a slot waits for; nullopt: the
+  /// segment's registered readers, read at every reservation (as FlatWriter does).
+  SamplePublisher(std::string command, PosixSlotAllocator& segment, std::optional<ReaderMask> active);
+
+  /// Copies `bytes` into a slot and commits it. False when it stopped: see exit_code().
+  bool publish_bytes(std::span<const std::byte> bytes);
+  /// Writes generated sample `index` (generated_payload.hpp) in place (zero-copy) and commits it.
+  bool publish_generated(std::uint64_t index, std::size_t size);
+
+  /// Why the last publish returned false: kExitOk when a stop signal asked for it.
+  int exit_code() const { return exit_code_; }
+
+ private:
+  std::optional<SlotHandle> reserve();
+  bool give_back(SlotHandle handle, const char* what, const SlotError& error);
+
+  std::string command_;
+  PosixSlotAllocator& segment_;
+  std::optional<ReaderMask> active_;
+  int exit_code_ = 0;
+};
+
+}  // namespace shmslot::cli
