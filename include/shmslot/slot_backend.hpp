@@ -17,6 +17,12 @@
 
 namespace shmslot {
 
+/// The most slots a segment may have (the order ring keeps a slot index in 24 bits).
+inline constexpr std::size_t kMaxSlotCount = std::size_t{1} << 24;
+/// The largest payload capacity of a slot: the slot (16-byte header + capacity, rounded up to
+/// 64 bytes) must fit ZeroDDS's u32 slot_total_size.
+inline constexpr std::size_t kMaxSlotCapacity = 0xFFFFFFFFULL - kSlotHeaderSize - 63;
+
 /// What the registry knows of one reader index.
 struct ReaderStats {
   bool registered = false;

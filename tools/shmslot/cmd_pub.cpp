@@ -34,6 +34,8 @@ constexpr const char* kCommand = "pub";
 // How long one wait for a free slot sleeps before looking at the stop flag and the flink file.
 constexpr auto kWaitSlice = std::chrono::milliseconds(100);
 constexpr auto kPublishedCheckInterval = std::chrono::seconds(1);
+// A full segment for this long is said once on stderr (shorter waits are ordinary flow control).
+constexpr auto kSayWaitingAfter = std::chrono::seconds(1);
 
 struct Options {
   std::string flink;
@@ -77,7 +79,8 @@ class Publisher {
   // A slot for the active mask; while every slot is taken, sleeps on the change counter (read
   // before the attempt, so a slot freed in between is never slept through).
   std::optional<SlotHandle> reserve() {
-    auto last_check = std::chrono::steady_clock::now();
+    const auto waiting_since = std::chrono::steady_clock::now();
+    auto last_check = waiting_since;
     for (;;) {
       if (stop_requested()) return std::nullopt;
       const std::uint64_t gen = segment_.notify_generation();
@@ -89,6 +92,10 @@ class Publisher {
       }
       segment_.wait_for_change(gen, kWaitSlice);
       const auto now = std::chrono::steady_clock::now();
+      if (!said_waiting_ && now - waiting_since >= kSayWaitingAfter) {
+        said_waiting_ = true;
+        note(kCommand, waiting_text());
+      }
       if (now - last_check >= kPublishedCheckInterval) {
         last_check = now;
         if (auto why = segment_gone(segment_)) {
@@ -105,9 +112,31 @@ class Publisher {
     return false;
   }
 
+  // What a full segment waits for: the --mask readers, and which of them no process reads as.
+  std::string waiting_text() const {
+    std::string readers;
+    std::string unread_by_nobody;
+    int count = 0;
+    int nobody = 0;
+    for (std::uint32_t r = 0; r < kMaxReaders; ++r) {
+      if ((active_ & (ReaderMask{1} << r)) == 0) continue;
+      readers += fmt::format("{}{}", count++ == 0 ? "" : ", ", r);
+      const auto stats = segment_.reader_stats(r);
+      if (stats && stats->owner_pid == 0) unread_by_nobody += fmt::format("{}{}", nobody++ == 0 ? "" : ", ", r);
+    }
+    std::string text = fmt::format("waiting: every slot holds a sample that {} {} of --mask {:#x} has not read",
+                                   count == 1 ? "reader" : "readers", readers, active_);
+    if (nobody > 0) {
+      text += fmt::format("; no process reads as {} {} (start `shmslot sub {} --reader N`)",
+                          nobody == 1 ? "reader" : "readers", unread_by_nobody, segment_.flink_path());
+    }
+    return text + "; --mask 0 publishes without waiting, overwriting unread samples";
+  }
+
   PosixSlotAllocator& segment_;
   ReaderMask active_;
   int exit_code_ = kExitOk;
+  bool said_waiting_ = false;
 };
 
 // Sleeps until sample `index` is due at `rate` per second (0: never sleeps).
@@ -202,10 +231,11 @@ void register_pub(CLI::App& app) {
       "--generate", o->generate,
       "Publish generated payloads: u64 LE index, u64 LE FNV-1a-64 of the rest, pseudo-random bytes from the index");
   cmd->add_option("--size", o->size, "Bytes per generated payload (at least 16)")
-      ->check(CLI::Range(kGeneratedHeaderSize, std::size_t{0xFFFFFFFF}))
+      ->check(whole_number_validator(kGeneratedHeaderSize, kMaxSlotCapacity))
       ->needs(generate);
   cmd->add_option("--count", o->count, "Number of generated payloads (0: until Ctrl-C)")
       ->capture_default_str()
+      ->check(whole_number_validator(0, UINT64_MAX))
       ->needs(generate);
   cmd->add_option("--rate", o->rate, "Generated payloads per second (0: as fast as possible)")
       ->capture_default_str()
