@@ -181,7 +181,7 @@ TEST(CliFirstUse, AnUnknownSubcommandIsNamedAndTheKnownOnesListed) {
   const CliResult r = run_cli({"frobnicate"}, dir.path());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(contains(r.err, "unknown subcommand 'frobnicate'")) << r.err;
-  for (const char* known : {"create", "inspect", "pub", "sub", "gc"}) {
+  for (const char* known : {"create", "inspect", "pub", "sub", "gc", "doctor"}) {
     EXPECT_TRUE(contains(r.err, known)) << known << " not listed: " << r.err;
   }
   EXPECT_EQ(lines_of(r.err).size(), 1U) << r.err;

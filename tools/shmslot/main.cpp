@@ -81,6 +81,7 @@ int run(int argc, char** argv) {
   shmslot::cli::register_pub(app);
   shmslot::cli::register_sub(app);
   shmslot::cli::register_gc(app);
+  shmslot::cli::register_doctor(app);
 #ifdef SHMSLOT_HAVE_BENCH
   shmslot::cli::register_bench(app);
 #endif
