@@ -133,18 +133,23 @@ End read_loop(const Options& o, PosixSlotAllocator& segment, Tally& tally, std::
       if (per_sample) print_sample(o, *header, data);
       continue;
     }
-    // Nothing new: hand over what was printed, then sleep. A reader that closed the pipe while
-    // nothing was written (`| head` after its lines) is seen here, not only at the next sample.
-    if (std::fflush(stdout) != 0 || stdout_closed()) return End::OutputClosed;
-    damage.on_idle(segment, Clock::now());
+    // Nothing new: hand over what was printed, then sleep.
+    if (std::fflush(stdout) != 0) return End::OutputClosed;
     auto slice = Clock::duration(kWaitSlice);
     if (o.timeout_s > 0) {
       const auto left = last_sample + timeout - Clock::now();
       if (left <= Clock::duration::zero()) return End::Timeout;
       slice = std::min(slice, left);
     }
-    segment.wait_for_change(gen, slice);
+    const bool changed = segment.wait_for_change(gen, slice);
     const auto now = Clock::now();
+    if (!changed) {
+      // A whole slice without a change: truly idle, so the looks that cost a system call or a
+      // snapshot happen here, never once per sample. A reader that closed the pipe while nothing
+      // was written (`| head` after its lines) is seen now, not at the next sample, which may never come.
+      if (stdout_closed()) return End::OutputClosed;
+      damage.on_idle(segment, now);
+    }
     if (now - last_check >= kPublishedCheckInterval) {
       last_check = now;
       if (auto why = segment_gone(segment)) {
