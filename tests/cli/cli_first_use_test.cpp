@@ -2,9 +2,14 @@
 // writer, leftovers that block `create`, a mistyped $SHMSLOT_DIR, a damaged segment, and a manual
 // page that lists what the tool has.
 #include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -207,6 +212,61 @@ TEST(CliFirstUse, InspectWatchWritesNoTerminalEscapesIntoAPipe) {
   const CliResult r = watch.wait();
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
+}
+
+TEST(CliFirstUse, InspectWatchStillRedrawsTheScreenOnATerminal) {
+  TempFlinkDir dir;
+  auto owner = PosixSlotAllocator::create(dir.flink("seg"), 2, 64);
+  ASSERT_TRUE(owner) << owner.error().message();
+  std::string argv0 = SHMSLOT_CLI_PATH;
+  std::vector<std::string> args{argv0, "inspect", dir.flink("seg"), "--watch", "--interval", "20"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int terminal = -1;
+  const pid_t pid = ::forkpty(&terminal, nullptr, nullptr, nullptr);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  // A failed assertion below must not leave the child running.
+  struct Reaper {
+    pid_t pid;
+    int terminal;
+    bool reaped = false;
+    ~Reaper() {
+      if (!reaped) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+      }
+      ::close(terminal);
+    }
+  } reaper{pid, terminal};
+  // Two clear-screens, each starting a frame; the watchdog only guards against a hang.
+  std::string seen;
+  const auto deadline = std::chrono::steady_clock::now() + kCliWatchdog;
+  const std::string clear = "\x1b[H\x1b[2J";
+  auto frames = [&] {
+    int n = 0;
+    for (auto at = seen.find(clear); at != std::string::npos; at = seen.find(clear, at + 1)) ++n;
+    return n;
+  };
+  while (frames() < 2) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no second frame: " << seen;
+    pollfd fd{terminal, POLLIN, 0};
+    if (::poll(&fd, 1, 100) <= 0) continue;
+    char buf[4096];
+    const ssize_t n = ::read(terminal, buf, sizeof buf);
+    ASSERT_GT(n, 0) << "the terminal closed: " << seen;
+    seen.append(buf, static_cast<std::size_t>(n));
+  }
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  reaper.reaped = true;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_NE(seen.find("Ctrl-C to quit"), std::string::npos);
 }
 
 TEST(CliFirstUse, BenchRefusesAPayloadOptionItWouldIgnore) {
