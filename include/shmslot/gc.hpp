@@ -3,6 +3,7 @@
 // collect_garbage().
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -12,6 +13,11 @@
 #include "shmslot/posix_slot_allocator.hpp"
 
 namespace shmslot {
+
+/// How long a file in the flink directory that holds no segment name (empty, or other bytes) must
+/// have been left unchanged before collect_garbage removes it: a ZeroDDS owner creates its flink
+/// file empty and writes the name a moment later.
+inline constexpr std::chrono::seconds kGcNamelessFlinkAge{60};
 
 /// Options of collect_garbage.
 struct GcOptions {
@@ -44,10 +50,12 @@ struct GcEntry {
 /// extension and whose recorded owner (pid and start time) is dead, and (b) flink files in the
 /// flink directory whose segment does not exist or was collected in (a), and (c) the draft flink
 /// files ("<flink>.<pid>.<hex>.tmp", unlocked, pid gone) of creates that died midway, with the
-/// segments they name. Never touches an object
-/// without the shmslot flag (ZeroDDS uses the same names), one whose owner is alive (by its record,
-/// or because a flink file naming it is still locked), anything owned by another uid, or a file that
-/// does not hold a valid segment name. Entries of (a) come first, then (b), then (c).
+/// segments they name, and (d) files in the flink directory that hold no segment name (empty, or
+/// other bytes) when they are regular files of this uid, no longer than a segment name can be,
+/// unlocked, and unchanged for kGcNamelessFlinkAge. Never touches an object without the shmslot
+/// flag (ZeroDDS uses the same names), one whose owner is alive (by its record, or because a flink
+/// file naming it is still locked), anything owned by another uid, a symlink, a directory, or a
+/// larger file. Entries of (a) come first, then (b), (c), (d).
 /// Fails (Shm) only when /dev/shm or the flink directory cannot be listed; a missing flink
 /// directory is empty.
 tl::expected<std::vector<GcEntry>, PosixSlotError> collect_garbage(const GcOptions& options = {});

@@ -34,6 +34,10 @@ struct SlotSnapshot {
   ReaderMask pinned_by = 0;    ///< readers holding a zero-copy read (shmslot segments only)
   std::uint32_t loaner_pid = 0;  ///< the writer process holding a Writing slot (shmslot segments only)
   std::optional<std::chrono::nanoseconds> age;  ///< since commit (shmslot segments only)
+  /// The slot's state word holds a value no shmslot process writes (phase 3; a free slot with hold
+  /// bits; a loaned slot without a loaner): something scribbled on the segment. `state` is then a
+  /// guess, and the protocol never delivers the slot (shmslot segments only).
+  bool damaged = false;
 };
 
 /// A reader entry of a shmslot segment: its cursor and what the registry records about it.
@@ -61,6 +65,7 @@ struct SegmentSnapshot {
   std::uint32_t owner_pid = 0;
   bool owner_alive = false;
   std::vector<SlotSnapshot> slots;
+  std::uint32_t damaged_slots = 0;      ///< how many of `slots` are `damaged`
   std::vector<ReaderSnapshot> readers;  ///< shmslot segments: the 32 reader entries
 };
 

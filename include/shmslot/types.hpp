@@ -26,6 +26,12 @@ inline constexpr std::chrono::milliseconds kDefaultLease{250};
 /// Size of the slot header that precedes every payload.
 inline constexpr std::size_t kSlotHeaderSize = 16;
 
+/// The most slots a segment may have (the order ring keeps a slot index in 24 bits).
+inline constexpr std::size_t kMaxSlotCount = std::size_t{1} << 24;
+/// The largest payload capacity of a slot: the slot (16-byte header + capacity, rounded up to
+/// 64 bytes) must fit ZeroDDS's u32 slot_total_size.
+inline constexpr std::size_t kMaxSlotCapacity = 0xFFFFFFFFULL - kSlotHeaderSize - 63;
+
 /// A copy of a slot header (ZeroDDS `SlotHeader`): four u32 in this order, native byte order in the
 /// segment, little-endian in `to_bytes_le`.
 struct SlotHeader {

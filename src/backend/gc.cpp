@@ -3,12 +3,16 @@
 // read-only mapping), so a probe never writes to a segment it does not end up removing.
 #include "shmslot/gc.hpp"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <system_error>
 #include <utility>
@@ -123,6 +127,34 @@ void remove_file(GcEntry& e, const std::string& path, int fd, bool dry_run) {
   if (!e.removed) e.error = "unlink: " + std::generic_category().message(errno);
 }
 
+// A file in the flink directory that holds no segment name and looks abandoned: a regular file of
+// this uid, not a draft, at most NAME_MAX bytes (a flink file can be no longer), content not a
+// segment name, unchanged for kGcNamelessFlinkAge. Returns the open file, locked, and why it is
+// garbage; nullopt to leave it alone.
+std::optional<std::pair<platform::UniqueFd, std::string>> abandoned_nameless_file(const std::string& path,
+                                                                                  const std::string& file, uid_t me) {
+  if (file.size() > 4 && file.compare(file.size() - 4, 4, ".tmp") == 0) return std::nullopt;  // drafts: (c)
+  auto flink = platform::read_flink(path);
+  if (flink) return std::nullopt;
+  using Kind = platform::FlinkReadError::Kind;
+  if (flink.error().kind != Kind::Empty && flink.error().kind != Kind::Malformed) return std::nullopt;
+  platform::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (!fd) return std::nullopt;
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != me || st.st_size > NAME_MAX) {
+    return std::nullopt;
+  }
+  const auto age =
+      std::chrono::system_clock::now() - std::chrono::system_clock::time_point(std::chrono::seconds(st.st_mtim.tv_sec));
+  if (age < kGcNamelessFlinkAge) return std::nullopt;
+  auto locked = platform::try_lock_exclusive(fd.get(), path);
+  if (!locked || !*locked) return std::nullopt;
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(age).count();
+  std::string reason = st.st_size == 0 ? "names no segment: empty" : "names no segment: " + flink.error().reason;
+  reason += ", unchanged for " + std::to_string(seconds) + " s";
+  return std::make_pair(std::move(fd), std::move(reason));
+}
+
 }  // namespace
 
 const char* to_string(GcKind kind) {
@@ -202,6 +234,19 @@ tl::expected<std::vector<GcEntry>, PosixSlotError> collect_garbage(const GcOptio
     }
     GcEntry e{GcKind::Flink, stale.draft_path, "draft flink file of a create that died midway", false, {}};
     remove_file(e, stale.draft_path, stale.fd.get(), options.dry_run);
+    out.push_back(std::move(e));
+  }
+
+  // (d) Files that hold no segment name, abandoned (a ZeroDDS owner that died before writing the
+  //     name, or anything else): they block a create at their path.
+  auto names = list_dir(dir);
+  if (!names) return tl::unexpected(names.error());
+  for (const auto& n : *names) {
+    const std::string path = dir + "/" + n;
+    auto found = abandoned_nameless_file(path, n, me);
+    if (!found) continue;
+    GcEntry e{GcKind::Flink, path, std::move(found->second), false, {}};
+    remove_file(e, path, found->first.get(), options.dry_run);
     out.push_back(std::move(e));
   }
   return out;

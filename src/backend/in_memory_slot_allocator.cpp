@@ -15,7 +15,8 @@ struct OwnedMemory {
 }  // namespace platform_detail
 
 namespace {
-constexpr std::uint64_t kMaxCapacity = 0xFFFFFFFFULL - 16 - 63;  // slot_total_size must fit in u32
+constexpr std::uint64_t kMaxCapacity = kMaxSlotCapacity;
+static_assert(core::kMaxSlotCount == kMaxSlotCount);
 }
 
 InMemorySlotAllocator::InMemorySlotAllocator(std::uint64_t segment_id,

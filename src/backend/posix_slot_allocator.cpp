@@ -1,8 +1,10 @@
 // Creating, attaching and tearing down POSIX segments; the slot protocol itself is in src/core.
 #include "shmslot/posix_slot_allocator.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -30,7 +32,8 @@ struct PosixSlotAllocator::Resources {
 
 namespace {
 
-constexpr std::uint64_t kMaxCapacity = 0xFFFFFFFFULL - 16 - 63;  // slot_total_size must fit in u32
+constexpr std::uint64_t kMaxCapacity = kMaxSlotCapacity;
+static_assert(core::kMaxSlotCount == kMaxSlotCount);
 constexpr int kAttachRetries = 5;                               // as ZeroDDS: an owner may still be writing
 constexpr auto kAttachRetryDelay = std::chrono::milliseconds(50);
 
@@ -141,7 +144,7 @@ const char* to_string(PosixErrorCode code) {
 std::string PosixSlotError::message() const {
   switch (code) {
     case PosixErrorCode::Shm: return "shm error: " + detail + ": " + std::strerror(sys_errno);
-    case PosixErrorCode::CapacityOverflow: return "slot capacity overflows u32: " + detail;
+    case PosixErrorCode::CapacityOverflow: return "slot capacity too large: " + detail;
     case PosixErrorCode::InvalidHeader: return "invalid segment: " + detail;
     case PosixErrorCode::InvalidArgument: return "invalid argument: " + detail;
     case PosixErrorCode::InUse: return "in use: " + detail;
@@ -177,7 +180,9 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::create(cons
                                                                             const CreateOptions& options) {
   if (flink_arg.empty()) return error(PosixErrorCode::InvalidArgument, "empty flink path");
   if (slot_capacity > kMaxCapacity) {
-    return error(PosixErrorCode::CapacityOverflow, "slot_capacity " + std::to_string(slot_capacity));
+    std::string why = "slot_capacity " + std::to_string(slot_capacity) + " is larger than the maximum ";
+    why += std::to_string(kMaxSlotCapacity) + " (header plus payload, rounded up to 64 bytes, must fit u32)";
+    return error(PosixErrorCode::CapacityOverflow, std::move(why));
   }
   if (slot_capacity == 0) return error(PosixErrorCode::InvalidArgument, "slot_capacity is 0");
   if (slot_count == 0 || slot_count > core::kMaxSlotCount) {
@@ -193,8 +198,18 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::create(cons
   const core::Geometry g = core::make_geometry(slot_count, core::slot_total_size_for(slot_capacity), slot_capacity, true);
   const std::string path = resolve_flink_path(flink_arg);
   const bool in_default_dir = flink_arg.find('/') == std::string::npos;
-  // The default directory is shared by every user, like /tmp (sticky, world-writable); the files
-  // in it are owner-only. A directory the caller names explicitly is created private.
+  // $SHMSLOT_DIR is typed by people: a missing one is a typo far more often than a wish for a new
+  // shared directory, so it is never created (only /tmp/shmslot is).
+  if (const char* env = std::getenv("SHMSLOT_DIR"); in_default_dir && env != nullptr && *env != '\0') {
+    struct stat st {};
+    if (::stat(env, &st) != 0 && errno == ENOENT) {
+      std::string why = std::string("flink directory ") + env + " (from $SHMSLOT_DIR) does not exist; create it ";
+      why += "(mkdir -m 1777 to share it between users, -m 700 for yours alone) or correct $SHMSLOT_DIR";
+      return tl::unexpected(PosixSlotError{PosixErrorCode::Shm, ENOENT, std::move(why), {}});
+    }
+  }
+  // The default directory /tmp/shmslot is shared by every user, like /tmp (sticky, world-writable);
+  // the files in it are owner-only. A directory the caller names explicitly is created private.
   if (auto dir = platform::ensure_parent_directory(path, in_default_dir ? 01777 : 0700); !dir) {
     return shm_error(dir.error());
   }

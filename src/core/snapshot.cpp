@@ -69,6 +69,12 @@ SegmentSnapshot SlotEngine::snapshot() const {
         case sw::Phase::kWriting: s.state = SlotState::Writing; break;
         default: s.state = SlotState::Committed; break;
       }
+      // Values no transition stores (slot_word in layout.hpp): a reserve records its pid, a free
+      // word is stored whole with hold 0, and phase 3 has no meaning.
+      s.damaged = static_cast<std::uint32_t>(sw::phase(w)) > 2 ||
+                  (sw::phase(w) == sw::Phase::kFree && sw::hold(w) != 0) ||
+                  (sw::phase(w) == sw::Phase::kWriting && sw::hold(w) == 0);
+      if (s.damaged) ++out.damaged_slots;
       if (s.state == SlotState::Committed) {
         const std::uint64_t at = ext.commit_time_ns.load(std::memory_order_relaxed);
         s.age = std::chrono::nanoseconds(now >= at ? now - at : 0);

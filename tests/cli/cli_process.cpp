@@ -144,14 +144,27 @@ bool CliProcess::pump(std::chrono::steady_clock::time_point deadline, Done done)
   return true;
 }
 
-std::optional<std::string> CliProcess::read_line(std::chrono::milliseconds watchdog) {
+std::optional<std::string> CliProcess::next_line(int& fd, std::string& buffer, std::chrono::milliseconds watchdog) {
   const auto deadline = std::chrono::steady_clock::now() + watchdog;
-  pump(deadline, [this] { return out_.find('\n') != std::string::npos || out_fd_ < 0; });
-  const auto nl = out_.find('\n');
+  pump(deadline, [&] { return buffer.find('\n') != std::string::npos || fd < 0; });
+  const auto nl = buffer.find('\n');
   if (nl == std::string::npos) return std::nullopt;
-  std::string line = out_.substr(0, nl);
-  out_.erase(0, nl + 1);
+  std::string line = buffer.substr(0, nl);
+  buffer.erase(0, nl + 1);
   return line;
+}
+
+std::optional<std::string> CliProcess::read_line(std::chrono::milliseconds watchdog) {
+  return next_line(out_fd_, out_, watchdog);
+}
+
+std::optional<std::string> CliProcess::read_err_line(std::chrono::milliseconds watchdog) {
+  return next_line(err_fd_, err_, watchdog);
+}
+
+void CliProcess::close_stdout() {
+  close_fd(out_fd_);
+  out_.clear();
 }
 
 CliResult CliProcess::wait(std::chrono::milliseconds watchdog) {

@@ -34,6 +34,10 @@ class CliProcess {
   pid_t pid() const { return pid_; }
   // The next complete line of stdout (without '\n'); nullopt if stdout ends or `watchdog` passes.
   std::optional<std::string> read_line(std::chrono::milliseconds watchdog = kCliWatchdog);
+  // The same for stderr.
+  std::optional<std::string> read_err_line(std::chrono::milliseconds watchdog = kCliWatchdog);
+  // Closes our end of its stdout, as `| head` does once it has seen enough.
+  void close_stdout();
   void signal(int sig) const;
   // Waits for the exit, collecting the rest of stdout and stderr (what read_line returned is not
   // repeated); kills the child if it outlives `watchdog`.
@@ -44,6 +48,7 @@ class CliProcess {
   template <class Done>
   bool pump(std::chrono::steady_clock::time_point deadline, Done done);
   bool reap(bool block);
+  std::optional<std::string> next_line(int& fd, std::string& buffer, std::chrono::milliseconds watchdog);
 
   pid_t pid_ = -1;
   int in_fd_ = -1;

@@ -161,7 +161,7 @@ TEST(Gc, ADanglingFlinkIsRemoved) {
   EXPECT_FALSE(file_exists(dir.flink("dangling")));
 }
 
-TEST(Gc, FilesThatHoldNoSegmentNameAreNeverTouched) {
+TEST(Gc, FreshFilesThatHoldNoSegmentNameAreNotTouched) {
   TempFlinkDir dir;
   write_text(dir.flink("text"), "important data\n");
   write_text(dir.flink("empty"), "");  // a ZeroDDS owner between creating the file and writing it
@@ -174,6 +174,44 @@ TEST(Gc, FilesThatHoldNoSegmentNameAreNeverTouched) {
   for (const char* n : {"text", "empty", "slash", "symlink", "directory"}) {
     EXPECT_TRUE(file_exists(dir.flink(n))) << n;
   }
+}
+
+// A file without a segment name blocks a create at its path; left unchanged for the age limit,
+// unlocked, small and ours, it is removed. Anything else of that kind stays.
+TEST(Gc, AbandonedFilesThatHoldNoSegmentNameAreRemoved) {
+  TempFlinkDir dir;
+  write_text(dir.flink("text"), "not a segment name\n");
+  write_text(dir.flink("empty"), "");
+  write_text(dir.flink("slash"), "/shmem_../../etc");
+  write_text(dir.flink("large"), std::string(300, 'x'));  // longer than any flink file
+  write_text(dir.flink("locked"), "");
+  write_text(dir.flink("young"), "");
+  ASSERT_EQ(::symlink("nowhere", dir.flink("symlink").c_str()), 0);
+  for (const char* n : {"text", "empty", "slash", "large", "locked"}) {
+    ASSERT_TRUE(age_file(dir.flink(n), static_cast<int>(kGcNamelessFlinkAge.count()) + 5)) << n;
+  }
+  ASSERT_TRUE(age_file(dir.flink("young"), static_cast<int>(kGcNamelessFlinkAge.count()) - 20));
+  const int held = ::open(dir.flink("locked").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(::flock(held, LOCK_EX | LOCK_NB), 0);
+
+  auto dry = collect_garbage(scoped(dir, true));
+  ASSERT_TRUE(dry) << dry.error().message();
+  EXPECT_EQ(dry->size(), 3U);
+  for (const char* n : {"text", "empty", "slash"}) {
+    const GcEntry* e = find_entry(*dry, dir.flink(n));
+    ASSERT_NE(e, nullptr) << n;
+    EXPECT_EQ(e->kind, GcKind::Flink);
+    EXPECT_NE(e->reason.find("names no segment"), std::string::npos) << e->reason;
+    EXPECT_FALSE(e->removed);
+    EXPECT_TRUE(file_exists(dir.flink(n)));
+  }
+  auto removed = collect_garbage(scoped(dir, false));
+  ASSERT_TRUE(removed) << removed.error().message();
+  EXPECT_EQ(removed->size(), 3U);
+  for (const char* n : {"text", "empty", "slash"}) EXPECT_FALSE(file_exists(dir.flink(n))) << n;
+  for (const char* n : {"large", "locked", "young", "symlink"}) EXPECT_TRUE(file_exists(dir.flink(n))) << n;
+  ::close(held);
 }
 
 TEST(Gc, AFlinkWhoseLockIsHeldKeepsItsSegment) {

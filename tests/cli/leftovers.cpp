@@ -1,5 +1,6 @@
 #include "leftovers.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -53,6 +54,13 @@ bool shm_exists(const std::string& name) { return file_exists("/dev/shm" + name)
 bool file_exists(const std::string& path) {
   struct stat st {};
   return ::lstat(path.c_str(), &st) == 0;
+}
+
+bool age_file(const std::string& path, int seconds) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return false;
+  const timespec times[2] = {st.st_atim, {st.st_mtim.tv_sec - seconds, st.st_mtim.tv_nsec}};
+  return ::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0;
 }
 
 }  // namespace shmslot::test

@@ -35,4 +35,8 @@ bool shm_exists(const std::string& name);
 // True when `path` exists (a dangling symlink counts).
 bool file_exists(const std::string& path);
 
+// Moves the modification time of `path` `seconds` into the past, as if it had been left there that
+// long; false if it cannot.
+bool age_file(const std::string& path, int seconds);
+
 }  // namespace shmslot::test

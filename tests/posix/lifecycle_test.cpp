@@ -184,11 +184,18 @@ TEST(PosixLifecycle, BareNamesLiveInTheDefaultDirectory) {
   EXPECT_EQ(resolve_flink_path("topic"), sub + "/topic");
   EXPECT_EQ(resolve_flink_path("./topic"), "./topic");
   {
+    // A missing $SHMSLOT_DIR is refused, not created: it is most often a typo.
+    auto refused = PosixSlotAllocator::create("topic", 2, 64);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().sys_errno, ENOENT);
+    EXPECT_NE(refused.error().message().find("$SHMSLOT_DIR"), std::string::npos) << refused.error().message();
+    EXPECT_FALSE(std::filesystem::exists(sub));
+    ASSERT_EQ(::mkdir(sub.c_str(), 0700), 0);
     auto owner = PosixSlotAllocator::create("topic", 2, 64);
     ASSERT_TRUE(owner) << owner.error().message();
     EXPECT_EQ(owner->flink_path(), sub + "/topic");
     EXPECT_TRUE(std::filesystem::exists(sub + "/topic"));
-    EXPECT_EQ(mode_of(sub) & 01777, 01777U);  // shared like /tmp; the files in it are 0600
+    EXPECT_EQ(mode_of(sub) & 07777, 0700U);  // as its user made it
     auto consumer = PosixSlotAllocator::attach("topic");
     EXPECT_TRUE(consumer) << consumer.error().message();
   }

@@ -22,6 +22,9 @@ namespace shmslot::cli {
 namespace {
 
 constexpr const char* kCommand = "bench";
+constexpr std::uint64_t kMaxBenchSize = std::uint64_t{1} << 30;
+// Each recorded round trip keeps one latency: 10^7 of them are 80 MB.
+constexpr std::uint64_t kMaxRoundtrips = 10'000'000;
 
 struct Options {
   std::size_t size = 64;
@@ -119,7 +122,7 @@ void register_bench(CLI::App& app) {
       "bench/shmslot_bench_pingpong, or `make bench`.");
   cmd->add_option("--size", o->size, "Payload bytes per hop (>= 16)")
       ->capture_default_str()
-      ->check(CLI::Range(16, 1 << 30));
+      ->check(whole_number_validator(16, kMaxBenchSize));
   cmd->add_option("--api", o->api, "copy: commit_slot + read_slot_into; loan: slot_data_ptr + commit_in_place + "
                                    "slot_read_ptr")
       ->capture_default_str()
@@ -127,16 +130,24 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--wait", o->wait, "busy: spin on next_unread_slot; futex: wait_for_change")
       ->capture_default_str()
       ->check(CLI::IsMember({"busy", "futex"}));
-  cmd->add_option("--payload", o->payload, "loan only: full writes every byte, stamp writes 8 bytes")
+  cmd->add_option("--payload", o->payload,
+                  "With --api loan: full writes every byte, stamp writes 8 bytes (refused with --api copy)")
       ->capture_default_str()
       ->check(CLI::IsMember({"full", "stamp"}));
-  cmd->add_option("--roundtrips", o->roundtrips, "Recorded round trips per system")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("--roundtrips", o->roundtrips, "Recorded round trips per system")
+      ->capture_default_str()
+      ->check(whole_number_validator(1, kMaxRoundtrips));
   cmd->add_option("--max-seconds", o->max_seconds, "Cap on the recorded phase per system")
       ->capture_default_str()
       ->check(finite_range_validator(0.001, kMaxSeconds));
   cmd->add_flag("--json", o->json, "One JSON object on stdout instead of the table");
-  set_action(*cmd, [o] { return run(*o); });
+  set_action(*cmd, [o] {
+    // A copy always writes the whole payload: there is nothing for --payload stamp to change.
+    if (o->payload == "stamp" && o->api != "loan") {
+      return fail(kCommand, kExitUsage, "--payload stamp needs --api loan (a copy always writes the whole payload)");
+    }
+    return run(*o);
+  });
 }
 
 }  // namespace shmslot::cli

@@ -192,11 +192,13 @@ void register_bridge(CLI::App& app) {
   CLI::Option* from = cmd->add_flag("--from-dds", o->from_dds, "DDS -> segment: create FLINK and own it");
   to->excludes(from);
   cmd->add_option("--topic", o->topic, "DDS topic name (the same on both sides)")->required();
-  cmd->add_option("--domain", o->domain, "DDS domain id")->capture_default_str()->check(CLI::Range(0U, 232U));
+  cmd->add_option("--domain", o->domain, "DDS domain id")->capture_default_str()->check(whole_number_validator(0, 232));
   cmd->add_option("--qos", o->qos, "reliable (KEEP_ALL up to --depth, blocks) or best-effort (KEEP_LAST --depth)")
       ->capture_default_str()
       ->check(qos_validator());
-  cmd->add_option("--depth", o->depth, "DDS history depth")->capture_default_str()->check(CLI::Range(1U, 1U << 30));
+  cmd->add_option("--depth", o->depth, "DDS history depth")
+      ->capture_default_str()
+      ->check(whole_number_validator(1, 1U << 30));
   cmd->add_option("--stats", o->stats_s, "Print a stats line every SEC seconds (0: only at exit)")
       ->capture_default_str()
       ->check(finite_range_validator(0, kMaxSeconds));
@@ -204,13 +206,13 @@ void register_bridge(CLI::App& app) {
                   "--to-dds: refuse (exit 6) a segment of another type hash; --from-dds: record it in the segment")
       ->check(type_hash_validator());
   cmd->add_option("--reader", o->reader, "--to-dds: reader index (0..31; default: a free one, from the newest sample)")
-      ->check(CLI::Range(0U, 31U))
+      ->check(whole_number_validator(0, kMaxReaders - 1))
       ->needs(to);
   cmd->add_option("--slots", o->slots, "--from-dds: number of slots (1..16777216)")
-      ->check(CLI::Range(1, 1 << 24))
+      ->check(whole_number_validator(1, kMaxSlotCount))
       ->needs(from);
   cmd->add_option("--capacity", o->capacity, "--from-dds: payload bytes per slot")
-      ->check(CLI::PositiveNumber)
+      ->check(whole_number_validator(1, kMaxSlotCapacity))
       ->needs(from);
   cmd->add_option("--mask", o->mask, "--from-dds: active readers (hex); default: the registered readers")
       ->check(hex32_validator())

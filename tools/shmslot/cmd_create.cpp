@@ -13,6 +13,7 @@
 #include "command.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "segment_access.hpp"
 #include "stop_signal.hpp"
 
 namespace shmslot::cli {
@@ -49,7 +50,13 @@ int run(const Options& o) {
   if (!o.type_hash.empty()) options.type_hash = type_hash_from_hex(o.type_hash);
   options.notify = o.wake_always ? NotifyMode::WakeAlways : NotifyMode::WakeOnDemand;
   auto segment = PosixSlotAllocator::create(o.flink, o.slots, o.capacity, options);
-  if (!segment) return fail(kCommand, segment.error());
+  if (!segment) {
+    const PosixSlotError& e = segment.error();
+    if (e.code == PosixErrorCode::BadFlink) {
+      return fail(kCommand, exit_code_for(e), e.message() + bad_flink_hint(resolve_flink_path(o.flink)));
+    }
+    return fail(kCommand, e);
+  }
   fmt::print("ready {} {}\n", segment->flink_path(), segment->shm_name());
   std::fflush(stdout);
   wait_for_stop_signal();
@@ -65,8 +72,10 @@ void register_create(CLI::App& app) {
                               "SIGINT, SIGTERM or SIGHUP remove flink file and segment, and exit 0.");
   cmd->add_option("flink", o->flink, "Flink path (a name without '/' lives in $SHMSLOT_DIR or /tmp/shmslot)")
       ->required();
-  cmd->add_option("--slots", o->slots, "Number of slots (1..16777216)")->required()->check(CLI::Range(1, 1 << 24));
-  cmd->add_option("--capacity", o->capacity, "Payload bytes per slot")->required()->check(CLI::PositiveNumber);
+  cmd->add_option("--slots", o->slots, "Number of slots")->required()->check(whole_number_validator(1, kMaxSlotCount));
+  cmd->add_option("--capacity", o->capacity, "Payload bytes per slot")
+      ->required()
+      ->check(whole_number_validator(1, kMaxSlotCapacity));
   cmd->add_option("--mode", o->mode, "Permissions of segment and flink file, octal (must include 0600)")
       ->capture_default_str()
       ->check(octal_mode_validator());

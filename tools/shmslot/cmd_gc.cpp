@@ -50,11 +50,14 @@ int run(const Options& o) {
 
 void register_gc(CLI::App& app) {
   auto o = std::make_shared<Options>();
-  CLI::App* cmd =
-      add_command(app, kCommand, "Remove what dead owners left behind",
-                  "Removes shmslot segments in /dev/shm whose owner process is gone, and flink files in the flink\n"
-                  "directory that name no segment (or one removed here). Never touches a ZeroDDS segment, a live\n"
-                  "owner's segment, another user's object, or a file that does not hold a segment name.");
+  CLI::App* cmd = add_command(
+      app, kCommand, "Remove what dead owners left behind",
+      fmt::format("Removes shmslot segments in /dev/shm whose owner process is gone, and flink files in the\n"
+                  "flink directory that name no segment (or one removed here). A file there that holds no\n"
+                  "segment name (empty, or other bytes) is removed only when it is a regular file of this\n"
+                  "user, at most 255 bytes, unlocked, and unchanged for {} s. Never touches a ZeroDDS\n"
+                  "segment, a live owner's segment, another user's object, a symlink or a directory.",
+                  kGcNamelessFlinkAge.count()));
   cmd->add_flag("--dry-run", o->dry_run, "List what would be removed; remove nothing");
   cmd->add_option("--dir", o->dir, "Flink directory to clean (default: $SHMSLOT_DIR, else /tmp/shmslot)");
   cmd->add_flag("--only-named", o->only_named,

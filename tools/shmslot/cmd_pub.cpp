@@ -136,10 +136,11 @@ void register_pub(CLI::App& app) {
       "--generate", o->generate,
       "Publish generated payloads: u64 LE index, u64 LE FNV-1a-64 of the rest, pseudo-random bytes from the index");
   cmd->add_option("--size", o->size, "Bytes per generated payload (at least 16)")
-      ->check(CLI::Range(kGeneratedHeaderSize, std::size_t{0xFFFFFFFF}))
+      ->check(whole_number_validator(kGeneratedHeaderSize, kMaxSlotCapacity))
       ->needs(generate);
   cmd->add_option("--count", o->count, "Number of generated payloads (0: until Ctrl-C)")
       ->capture_default_str()
+      ->check(whole_number_validator(0, UINT64_MAX))
       ->needs(generate);
   cmd->add_option("--rate", o->rate, "Generated payloads per second (0: as fast as possible)")
       ->capture_default_str()

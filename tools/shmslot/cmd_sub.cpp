@@ -31,6 +31,10 @@ constexpr const char* kCommand = "sub";
 // How long one wait sleeps before looking at the stop flag, the timeout and the flink file.
 constexpr auto kWaitSlice = std::chrono::milliseconds(100);
 constexpr auto kPublishedCheckInterval = std::chrono::milliseconds(500);
+// Damage is looked for through a snapshot (one entry per slot) when idle: at the first idle moment,
+// then this often, and only in segments small enough for the snapshot to be cheap.
+constexpr auto kDamageCheckInterval = std::chrono::seconds(5);
+constexpr std::uint32_t kDamageCheckMaxSlots = 65536;
 
 struct Options {
   std::string flink;
@@ -65,8 +69,31 @@ void print_sample(const Options& o, const SlotHeader& header, std::span<const st
   }
 }
 
+// Says once, on stderr, when an idle look at the segment finds its slot words scribbled on: the
+// protocol skips such slots, so without this `sub` would only sit silent.
+class DamageWatch {
+ public:
+  explicit DamageWatch(const PosixSlotAllocator& segment)
+      : enabled_(segment.has_extension() && segment.slot_count().value_or(0) <= kDamageCheckMaxSlots) {}
+
+  void on_idle(const PosixSlotAllocator& segment, std::chrono::steady_clock::time_point now) {
+    if (!enabled_ || now < next_) return;
+    next_ = now + kDamageCheckInterval;
+    if (auto damage = damage_of(segment.snapshot())) {
+      note(kCommand,
+           fmt::format("{} ({}; `shmslot inspect {}` shows them)", *damage, segment.shm_name(), segment.flink_path()));
+      enabled_ = false;
+    }
+  }
+
+ private:
+  bool enabled_;
+  std::chrono::steady_clock::time_point next_{};
+};
+
 End read_loop(const Options& o, PosixSlotAllocator& segment, Tally& tally, std::string& gone, int& exit_code) {
   using Clock = std::chrono::steady_clock;
+  DamageWatch damage(segment);
   std::vector<std::byte> buffer(segment.slot_capacity());
   const bool per_sample = o.json || o.hex || (!o.count && !o.verify);
   const auto timeout = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.timeout_s));
@@ -114,8 +141,15 @@ End read_loop(const Options& o, PosixSlotAllocator& segment, Tally& tally, std::
       if (left <= Clock::duration::zero()) return End::Timeout;
       slice = std::min(slice, left);
     }
-    segment.wait_for_change(gen, slice);
+    const bool changed = segment.wait_for_change(gen, slice);
     const auto now = Clock::now();
+    if (!changed) {
+      // A whole slice without a change: truly idle, so the looks that cost a system call or a
+      // snapshot happen here, never once per sample. A reader that closed the pipe while nothing
+      // was written (`| head` after its lines) is seen now, not at the next sample, which may never come.
+      if (stdout_closed()) return End::OutputClosed;
+      damage.on_idle(segment, now);
+    }
     if (now - last_check >= kPublishedCheckInterval) {
       last_check = now;
       if (auto why = segment_gone(segment)) {
@@ -200,14 +234,15 @@ void register_sub(CLI::App& app) {
       add_command(app, kCommand, "Read samples as one reader and print them",
                   "Reads in sequence order as reader --reader, marks each sample read, and prints one line\n"
                   "per sample: text with non-printable bytes escaped (default), --hex, or --json.\n"
-                  "Ends on --max, --timeout, Ctrl-C, or once nothing is left to read and the segment's owner\n"
-                  "is gone. At exit the library releases the reader index: samples it has not read no\n"
-                  "longer wait for it, and the next reader with that index starts at the newest.");
+                  "Ends on --max, --timeout, Ctrl-C, a closed stdout, or once nothing is left to read and the\n"
+                  "segment's owner is gone. At exit the library releases the reader index but keeps its\n"
+                  "position: the next sub with that index continues where the last one stopped. An index a\n"
+                  "dead process left is taken over from the newest sample on.");
   cmd->add_option("flink", o->flink, "Flink path (a name without '/' lives in $SHMSLOT_DIR or /tmp/shmslot)")
       ->required();
   cmd->add_option("--reader", o->reader, "Reader index (0..31); exit 7 if a live process holds it")
       ->capture_default_str()
-      ->check(CLI::Range(0U, 31U));
+      ->check(whole_number_validator(0, kMaxReaders - 1));
   CLI::Option* json =
       cmd->add_flag("--json", o->json, R"(One JSON object per sample: {"seq":N,"size":N,"data":"<base64>"})");
   CLI::Option* hex = cmd->add_flag("--hex", o->hex, "One line of lower-case hex per sample");
@@ -218,7 +253,9 @@ void register_sub(CLI::App& app) {
                 "Check `pub --generate` payloads (index continuity, checksum, content); print "
                 "'verify: received= lost= duplicate= corrupt= overwritten=' at the end; exit 1 if any is corrupt. "
                 "Without --json/--hex, prints no per-sample lines");
-  cmd->add_option("--max", o->max, "Stop after N samples (0: no limit)")->capture_default_str();
+  cmd->add_option("--max", o->max, "Stop after N samples (0: no limit)")
+      ->capture_default_str()
+      ->check(whole_number_validator(0, UINT64_MAX));
   cmd->add_option("--timeout", o->timeout_s, "Stop after SEC seconds without a sample (0: never)")
       ->capture_default_str()
       ->check(finite_range_validator(0, kMaxSeconds));

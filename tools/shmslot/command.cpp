@@ -1,6 +1,10 @@
 #include "command.hpp"
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -68,6 +72,22 @@ CLI::Validator finite_range_validator(double low, double high) {
       fmt::format("NUMBER in [{} - {}]", low, high));
 }
 
+CLI::Validator whole_number_validator(std::uint64_t low, std::uint64_t high) {
+  return CLI::Validator(
+      [low, high](std::string& text) -> std::string {
+        std::uint64_t value = 0;
+        bool ok = !text.empty() && text.size() <= 20;
+        for (const char c : text) {
+          const auto digit = static_cast<std::uint64_t>(c - '0');
+          ok = ok && c >= '0' && c <= '9' && value <= (UINT64_MAX - digit) / 10;
+          if (ok) value = value * 10 + digit;
+        }
+        if (ok && value >= low && value <= high) return {};
+        return fmt::format("expected a whole number from {} to {}, got '{}'", low, high, text);
+      },
+      fmt::format("{}..{}", low, high));
+}
+
 CLI::Validator hex32_validator() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
@@ -79,6 +99,11 @@ CLI::Validator hex32_validator() {
         return ok ? std::string() : "expected a hexadecimal mask of up to 32 bits, got '" + text + "'";
       },
       "HEX");
+}
+
+bool stdout_closed() {
+  pollfd fd{STDOUT_FILENO, 0, 0};  // POLLERR and POLLHUP are reported without being asked for
+  return ::poll(&fd, 1, 0) == 1 && (fd.revents & (POLLERR | POLLHUP)) != 0;
 }
 
 std::uint32_t parse_hex32(const std::string& text) {

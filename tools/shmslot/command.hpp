@@ -2,6 +2,7 @@
 // one-line error messages ("shmslot <subcommand>: ...") on stderr.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -39,8 +40,17 @@ CLI::Validator hex32_validator();
 /// NaN or huge number of seconds would make the duration conversion undefined.
 CLI::Validator finite_range_validator(double low, double high);
 
+/// The check of every integer option: decimal digits only (no sign, no fraction, no hex), in
+/// [low, high]. Its description, shown in --help, is the range "low..high"; its error names the
+/// range and the text given. Runs before CLI11 converts, so "-5" never wraps to a huge unsigned.
+CLI::Validator whole_number_validator(std::uint64_t low, std::uint64_t high);
+
 /// The longest time a seconds option accepts: about 11.6 days.
 inline constexpr double kMaxSeconds = 1e6;
+
+/// True when stdout is a pipe or socket whose reading end is closed (POLLERR/POLLHUP): one poll,
+/// for loops that would otherwise only notice at their next write, which may never come.
+bool stdout_closed();
 
 /// Parses what hex32_validator accepted.
 std::uint32_t parse_hex32(const std::string& text);

@@ -11,6 +11,7 @@ void register_inspect(CLI::App& app);
 void register_pub(CLI::App& app);
 void register_sub(CLI::App& app);
 void register_gc(CLI::App& app);
+void register_doctor(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_bridge(CLI::App& app);
 void register_record(CLI::App& app);

@@ -31,7 +31,8 @@ const char* exit_code_help() {
          "  4  not a segment: invalid header or bad flink file\n"
          "  5  permission denied (or a segment of another user)\n"
          "  6  wrong type: the segment records another type hash\n"
-         "  7  in use: the flink path (create) or the reader index (sub) belongs to a live process";
+         "  7  in use: the flink path (create) or the reader index (sub) belongs to a live process\n"
+         "  8  unhealthy: doctor found a problem";
 }
 
 }  // namespace shmslot::cli

@@ -15,6 +15,7 @@ enum ExitCode : int {
   kExitPermissionDenied = 5,  ///< EACCES/EPERM, or a segment of another user
   kExitWrongType = 6,         ///< the segment records another type hash
   kExitInUse = 7,             ///< the flink path (create) or reader index (sub) belongs to a live process
+  kExitUnhealthy = 8,         ///< doctor found a problem
 };
 
 /// The exit code for an error of create or attach.

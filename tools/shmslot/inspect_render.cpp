@@ -37,8 +37,9 @@ void append_slot_table(std::string& out, const SegmentSnapshot& snap) {
                  "generation", "sequence", "size", "read_by", "pinned/loan", "age");
   for (const SlotSnapshot& s : snap.slots) {
     fmt::format_to(std::back_inserter(out), "{:>6}  {:<9}  {:>10}  {:>12}  {:>10}  {:<10}  {:<12}  {}\n", s.index,
-                   to_string(s.state), snap.extended ? std::to_string(s.generation) : na, s.sequence, s.sample_size,
-                   mask_hex(s.reader_mask), pins_text(snap, s), s.age ? format_age(*s.age) : na);
+                   s.damaged ? "damaged" : to_string(s.state), snap.extended ? std::to_string(s.generation) : na,
+                   s.sequence, s.sample_size, mask_hex(s.reader_mask), pins_text(snap, s),
+                   s.age ? format_age(*s.age) : na);
   }
 }
 
@@ -102,6 +103,10 @@ std::string render_text(const InspectView& view, const SegmentSnapshot& snap) {
        std::string(notify_name(view.notify)) + (snap.extended ? "" : " (ZeroDDS writers wake on every change)"));
   line("type_hash", snap.type_hash ? to_hex(*snap.type_hash) : snap.extended ? "none" : na);
   line("owner", snap.extended ? fmt::format("pid {}, {}", snap.owner_pid, snap.owner_alive ? "alive" : "dead") : na);
+  if (snap.damaged_slots > 0) {
+    line("damaged", fmt::format("{} of {} slots: their state words hold values no shmslot process writes",
+                                snap.damaged_slots, snap.slot_count));
+  }
   out += '\n';
   append_slot_table(out, snap);
   out += '\n';
@@ -127,6 +132,7 @@ nlohmann::ordered_json render_json(const InspectView& view, const SegmentSnapsho
   j["notify"] = notify_name(view.notify);
   j["type_hash"] = snap.type_hash ? json(to_hex(*snap.type_hash)) : json(nullptr);
   j["owner"] = snap.extended ? json{{"pid", snap.owner_pid}, {"alive", snap.owner_alive}} : json(nullptr);
+  j["damaged_slots"] = snap.extended ? json(snap.damaged_slots) : json(nullptr);
   json slots = json::array();
   for (const SlotSnapshot& s : snap.slots) {
     const bool writing = snap.extended && s.state == SlotState::Writing;
@@ -138,7 +144,8 @@ nlohmann::ordered_json render_json(const InspectView& view, const SegmentSnapsho
                      {"reader_mask", s.reader_mask},
                      {"pinned_by", !snap.extended ? json(nullptr) : json(s.pinned_by)},
                      {"loaner_pid", writing && s.loaner_pid != 0 ? json(s.loaner_pid) : json(nullptr)},
-                     {"age_ns", s.age ? json(s.age->count()) : json(nullptr)}});
+                     {"age_ns", s.age ? json(s.age->count()) : json(nullptr)},
+                     {"damaged", snap.extended ? json(s.damaged) : json(nullptr)}});
   }
   j["slots"] = std::move(slots);
   if (snap.extended) {

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -30,11 +31,34 @@ std::string command_name(const CLI::App& app, int argc, char** argv) {
   return {};
 }
 
+// The first word that is not an option, when it names no subcommand ("shmslot frobnicate").
+std::optional<std::string> unknown_command(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.empty() || arg[0] == '-') continue;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      if (sub->get_name() == arg) return std::nullopt;
+    }
+    return std::string(arg);
+  }
+  return std::nullopt;
+}
+
 int on_parse_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
   const std::string name = e.get_name();
   if (name == "RuntimeError") return e.get_exit_code();  // a subcommand's own exit code
   if (name == "CallForHelp" || name == "CallForAllHelp" || name == "CallForVersion") return app.exit(e);
   const std::string command = command_name(app, argc, argv);
+  if (command.empty()) {
+    if (auto unknown = unknown_command(app, argc, argv)) {
+      std::string known;
+      for (const CLI::App* sub : app.get_subcommands({})) known += (known.empty() ? "" : ", ") + sub->get_name();
+      std::fflush(stdout);
+      std::fprintf(stderr, "shmslot: unknown subcommand '%s'; the subcommands are %s (see shmslot --help)\n",
+                   unknown->c_str(), known.c_str());
+      return shmslot::cli::kExitUsage;
+    }
+  }
   const std::string help = command.empty() ? "shmslot --help" : "shmslot " + command + " --help";
   std::fflush(stdout);
   std::fprintf(stderr, "shmslot%s%s: %s (see %s)\n", command.empty() ? "" : " ", command.c_str(), e.what(),
@@ -57,6 +81,7 @@ int run(int argc, char** argv) {
   shmslot::cli::register_pub(app);
   shmslot::cli::register_sub(app);
   shmslot::cli::register_gc(app);
+  shmslot::cli::register_doctor(app);
 #ifdef SHMSLOT_HAVE_BENCH
   shmslot::cli::register_bench(app);
 #endif

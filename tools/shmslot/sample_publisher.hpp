@@ -30,11 +30,14 @@ class SamplePublisher {
  private:
   std::optional<SlotHandle> reserve();
   bool give_back(SlotHandle handle, const char* what, const SlotError& error);
+  // What a full segment waits for: the active readers, and which of them no process reads as.
+  std::string waiting_text(ReaderMask active) const;
 
   std::string command_;
   PosixSlotAllocator& segment_;
   std::optional<ReaderMask> active_;
   int exit_code_ = 0;
+  bool said_waiting_ = false;
 };
 
 }  // namespace shmslot::cli

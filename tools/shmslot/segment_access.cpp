@@ -6,6 +6,8 @@
 #include <fstream>
 #include <iterator>
 
+#include <fmt/core.h>
+#include <shmslot/gc.hpp>
 #include <shmslot/type_hash.hpp>
 
 #include "command.hpp"
@@ -27,9 +29,23 @@ tl::expected<PosixSlotAllocator, int> attach_segment(std::string_view command, c
       return tl::unexpected(fail(command, exit_code_for(e),
                                  e.message() + " (the flink file outlived its segment; `shmslot gc` removes it)"));
     }
+    if (e.code == PosixErrorCode::BadFlink) {
+      return tl::unexpected(fail(command, exit_code_for(e), e.message() + bad_flink_hint(resolve_flink_path(flink))));
+    }
     return tl::unexpected(fail(command, e));
   }
   return std::move(*segment);
+}
+
+std::string bad_flink_hint(const std::string& flink_path) {
+  std::string hint =
+      fmt::format("; it names no segment: if no process is still writing it, remove it (rm {})", flink_path);
+  struct stat st {};
+  if (::lstat(flink_path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    hint +=
+        fmt::format(", or `shmslot gc` removes it once it has been unchanged for {} s", kGcNamelessFlinkAge.count());
+  }
+  return hint;
 }
 
 bool still_published(const PosixSlotAllocator& segment) {
@@ -45,6 +61,25 @@ std::optional<std::string> segment_gone(const PosixSlotAllocator& segment) {
   }
   if (!segment.owner_alive()) return "the owner of " + segment.shm_name() + " is dead";
   return std::nullopt;
+}
+
+std::optional<std::string> damage_of(const SegmentSnapshot& snap) {
+  if (snap.damaged_slots == 0) return std::nullopt;
+  constexpr std::size_t kListed = 8;
+  std::string which;
+  std::size_t listed = 0;
+  for (const SlotSnapshot& s : snap.slots) {
+    if (!s.damaged) continue;
+    if (listed++ == kListed) {
+      which += ", ...";
+      break;
+    }
+    which += (which.empty() ? "" : ", ") + std::to_string(s.index);
+  }
+  return fmt::format(
+      "segment damaged: the state words of {} of {} slots hold values no shmslot process writes (slot{} {}); "
+      "something other than shmslot wrote into the segment, and those slots are never delivered",
+      snap.damaged_slots, snap.slot_count, snap.damaged_slots == 1 ? "" : "s", which);
 }
 
 }  // namespace shmslot::cli
