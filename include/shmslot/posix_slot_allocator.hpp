@@ -57,10 +57,12 @@ const char* to_string(PosixErrorCode code);
 
 /// How commits wake sleeping readers (docs/protocol.md, "Notification").
 enum class NotifyMode : std::uint8_t {
-  /// FUTEX_WAKE only when a shmslot waiter is registered: no system call per commit otherwise.
+  /// FUTEX_WAKE only when a shmslot waiter sleeps, or on a commit whose active mask holds a reader
+  /// index no registration covers (a ZeroDDS reader sleeps unannounced): no system call per commit
+  /// otherwise.
   WakeOnDemand,
   /// FUTEX_WAKE on every commit, discard and mark_read, as ZeroDDS does: needed when ZeroDDS
-  /// processes wait on the segment.
+  /// processes wait on the segment for anything else (a ZeroDDS writer waiting for a free slot).
   WakeAlways,
 };
 

@@ -12,7 +12,7 @@ namespace shmslot::core {
 // ---- ZeroDDS V3 segment header (0x20 bytes). A ZeroDDS process reads and writes 0x00..0x13 only.
 inline constexpr std::uint32_t kSegmentMagic = 0x5A445353;  // "ZDSS"; bytes 53 53 44 5A in memory
 inline constexpr std::uint32_t kExtMagic = 0x544C5353;      // "SSLT"; bytes 53 53 4C 54: shmslot extension present
-inline constexpr std::uint32_t kExtVersion = 1;
+inline constexpr std::uint32_t kExtVersion = 2;  // 2: sleeper registry, SlotExt::hidden_readers
 inline constexpr std::size_t kSegmentHeaderSize = 0x20;
 inline constexpr std::size_t kV1SegmentHeaderSize = 0x10;  // ZeroDDS rc.1: recognised, refused
 inline constexpr std::size_t kSlotHeaderSize = 16;
@@ -77,6 +77,24 @@ static_assert(offsetof(ReaderEntry, owner) == 8);
 static_assert(offsetof(ReaderEntry, owner_start) == 16);
 static_assert(offsetof(ReaderEntry, evictions) == 24);
 
+// A process asleep (or about to sleep) on `gen` through wait_for_change. Written only on the sleep
+// path, so four share a line. docs/protocol.md, "Notification".
+inline constexpr std::size_t kMaxTrackedSleepers = 32;
+struct SleeperEntry {
+  std::atomic<std::uint64_t> owner;        // owner word (owner_word.hpp): the sleeper's pid; 0: free
+  std::atomic<std::uint64_t> owner_start;  // its start time (0: not written yet, matches any)
+};
+static_assert(sizeof(SleeperEntry) == 16);
+static_assert(offsetof(SleeperEntry, owner) == 0);
+static_assert(offsetof(SleeperEntry, owner_start) == 8);
+
+namespace sleeper_word {
+inline constexpr std::uint64_t kUntrackedOne = std::uint64_t{1} << 32;
+constexpr std::uint64_t tracked_bit(std::uint32_t entry) { return std::uint64_t{1} << entry; }
+constexpr std::uint32_t tracked(std::uint64_t w) { return static_cast<std::uint32_t>(w); }
+constexpr std::uint32_t untracked(std::uint64_t w) { return static_cast<std::uint32_t>(w >> 32); }
+}  // namespace sleeper_word
+
 struct alignas(kCacheLine) ExtControl {
   // Line 0: written by the creator before the segment is published; afterwards only `registered`
   // (on reader registration) and `last_reap_ns` (at most once per half lease, only while a writer
@@ -95,12 +113,15 @@ struct alignas(kCacheLine) ExtControl {
   alignas(kCacheLine) std::atomic<std::uint64_t> next_seq;
   std::atomic<std::uint64_t> reserve_cursor;
   std::uint8_t pad1[48];
-  // Line 2: waiters, touched by every notify; apart from the writers' line so that a reader
-  // registering to sleep does not steal the line a writer is about to fetch_add.
-  alignas(kCacheLine) std::atomic<std::uint32_t> waiters;
-  std::uint8_t pad2[60];
+  // Line 2: who may sleep on `gen`, loaded by every notify; apart from the writers' line so that a
+  // reader going to sleep does not steal the line a writer is about to fetch_add. Bits 0..31: sleeper
+  // entry i is taken by a sleeper (sleeper_word); bits 32..63: sleepers that found every entry taken.
+  alignas(kCacheLine) std::atomic<std::uint64_t> sleepers;
+  std::uint8_t pad2[56];
   // Lines 3..34
   ReaderEntry readers[kMaxReaders];
+  // Lines 35..42: who holds each tracked sleeper bit, so that a reap can clear a dead sleeper's.
+  SleeperEntry sleeper_entries[kMaxTrackedSleepers];
 };
 static_assert(std::is_standard_layout_v<ExtControl>);
 static_assert(offsetof(ExtControl, magic) == 0);
@@ -114,9 +135,10 @@ static_assert(offsetof(ExtControl, lease_ms) == 52);
 static_assert(offsetof(ExtControl, last_reap_ns) == 56);
 static_assert(offsetof(ExtControl, next_seq) == 64);
 static_assert(offsetof(ExtControl, reserve_cursor) == 72);
-static_assert(offsetof(ExtControl, waiters) == 128);
+static_assert(offsetof(ExtControl, sleepers) == 128);
 static_assert(offsetof(ExtControl, readers) == 192);
-static_assert(sizeof(ExtControl) == 192 + kMaxReaders * kCacheLine);
+static_assert(offsetof(ExtControl, sleeper_entries) == 192 + kMaxReaders * kCacheLine);
+static_assert(sizeof(ExtControl) == 192 + kMaxReaders * kCacheLine + kMaxTrackedSleepers * sizeof(SleeperEntry));
 
 // Per-slot state; two slots share a line (a slot's word and its header are written by the same
 // writer in the same commit, and neighbouring slots are rarely touched at the same instant).
@@ -124,12 +146,16 @@ struct SlotExt {
   std::atomic<std::uint64_t> word;  // hold mask or loaner pid | phase | generation, see slot_word
   std::atomic<std::uint64_t> seq;   // 64-bit sequence number of the committed sample
   std::atomic<std::uint64_t> commit_time_ns;  // CLOCK_MONOTONIC_COARSE at commit, for evict_stale
-  std::uint64_t reserved;
+  // Written by reserve: readers of the loaner's active mask that no registration covers (ZeroDDS
+  // readers, which sleep on `gen` unannounced); the commit wakes when any is present.
+  std::atomic<std::uint32_t> hidden_readers;
+  std::uint32_t reserved;
 };
 static_assert(sizeof(SlotExt) == 32);
 static_assert(offsetof(SlotExt, word) == 0);
 static_assert(offsetof(SlotExt, seq) == 8);
 static_assert(offsetof(SlotExt, commit_time_ns) == 16);
+static_assert(offsetof(SlotExt, hidden_readers) == 24);
 
 // The order ring: entry s % slot_count holds (s mod 2^40) << 24 | slot index.
 using RingEntry = std::atomic<std::uint64_t>;

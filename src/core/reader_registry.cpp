@@ -5,22 +5,13 @@
 #include <thread>
 
 #include "core/slot_checks.hpp"
+#include "core/owner_word.hpp"
 #include "platform/process.hpp"
 
 namespace shmslot::core {
 
 namespace sw = slot_word;
 using sw::Phase;
-
-namespace {
-// An owner word with this bit is being released by the process in its low bits.
-constexpr std::uint64_t kReleasingOwner = std::uint64_t{1} << 63;
-
-bool owner_is_alive(std::uint64_t owner, std::uint64_t start) {
-  if ((owner & kReleasingOwner) != 0) return platform::process_alive(static_cast<pid_t>(owner & 0xFFFFFFFFU), 0);
-  return platform::process_alive(static_cast<pid_t>(owner), start);
-}
-}  // namespace
 
 ReaderRegistry::~ReaderRegistry() {
   // Entries this engine registered (explicitly, or by using an index) are freed, so the index can
@@ -83,7 +74,7 @@ void ReaderRegistry::release_entry(std::uint32_t reader, std::uint64_t owner, bo
   // die here) until the entry is clean, so no claim can slip in and lose its registered bit to a
   // late reaper, and two reapers never release one entry twice. SYNC: acq_rel.
   std::uint64_t expected = owner;
-  const std::uint64_t marker = kReleasingOwner | static_cast<std::uint64_t>(platform::current_pid());
+  const std::uint64_t marker = releasing_marker();
   if (!entry.owner.compare_exchange_strong(expected, marker, std::memory_order_acq_rel, std::memory_order_relaxed)) {
     return;  // released by someone else, or claimed anew
   }

@@ -11,6 +11,8 @@ std::size_t Reaper::reap() {
   std::size_t reaped = registry_.reap_dead_readers();
   reaped += free_dead_loans();
   if (reaped > 0) notifier_.notify();
+  // Not counted: a dead sleeper held no slot, so freeing its entry lets no writer on.
+  (void)notifier_.reap_dead_sleepers();
   return reaped;
 }
 

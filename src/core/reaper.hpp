@@ -15,7 +15,8 @@ class Reaper {
   Reaper(const SegmentView& view, ReaderRegistry& registry, const Notifier& notifier)
       : view_(view), registry_(registry), notifier_(notifier) {}
 
-  // Disconnects dead registered readers and frees loans of dead writers; returns how many.
+  // Disconnects dead registered readers and frees loans of dead writers; returns how many. Also
+  // frees dead sleepers' entries (not counted).
   std::size_t reap();
   // reap(), unless some process reaped within the last half lease.
   std::size_t maybe_reap();

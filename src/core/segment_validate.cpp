@@ -57,7 +57,8 @@ tl::expected<Geometry, InvalidSegment> validate_segment(const std::byte* base, s
   const std::uint32_t version = read_u32(base, offsetof(SegmentHeader, ext_version));
   if (version != kExtVersion) {
     return invalid("extension layout version " + std::to_string(version) + " is not supported (this build reads " +
-                   std::to_string(kExtVersion) + ")");
+                   std::to_string(kExtVersion) +
+                   "); recreate the segment, or attach with the shmslot build that created it");
   }
   Geometry g = make_geometry(count, total, 0, true);
   const std::uint32_t ext_size = read_u32(base, offsetof(SegmentHeader, ext_size));

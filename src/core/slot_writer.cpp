@@ -47,6 +47,9 @@ tl::expected<SlotHandle, SlotError> SlotWriter::reserve_once(ReaderMask active) 
     }
     // ZeroDDS readers skip a slot of size 0; stored before the fence, so before any payload byte.
     view_.slot_header(i).sample_size.store(0, std::memory_order_relaxed);
+    // Readers no registration covers sleep on `gen` without announcing it: the commit must wake them.
+    // Relaxed: read back by this loan's commit, which the caller orders after this reserve.
+    ext.hidden_readers.store(active & ~registry_.registered_readers(), std::memory_order_relaxed);
     // SYNC: release fence; the writer half of the seqlock. A copying reader that sees any byte
     // stored after this fence sees the WRITING word in its re-check (its acquire fence pairs here).
     std::atomic_thread_fence(std::memory_order_release);
@@ -87,7 +90,8 @@ tl::expected<std::uint32_t, SlotError> SlotWriter::commit(SlotHandle h, std::siz
   // and header stores above are visible to whoever sees COMMITTED.
   ext.word.store(sw::make(Phase::kCommitted, sw::generation(w)), std::memory_order_release);
   publish_in_order(seq, i);
-  notifier_.notify();
+  // Relaxed: written by this loan's reserve (see there).
+  notifier_.notify(ext.hidden_readers.load(std::memory_order_relaxed) != 0);
   return static_cast<std::uint32_t>(seq);
 }
 

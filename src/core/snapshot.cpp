@@ -32,7 +32,9 @@ SegmentSnapshot SlotEngine::snapshot() const {
     const ExtControl& ctl = view_.control();
     out.extension_version = kExtVersion;
     out.next_sequence = ctl.next_seq.load(std::memory_order_acquire);
-    out.waiters = ctl.waiters.load(std::memory_order_relaxed);
+    const std::uint64_t sleepers = ctl.sleepers.load(std::memory_order_relaxed);
+    out.waiters = static_cast<std::uint32_t>(__builtin_popcount(sleeper_word::tracked(sleepers))) +
+                  sleeper_word::untracked(sleepers);
     out.wake_always = (ctl.flags & kFlagWakeAlways) != 0;
     out.type_hash = type_hash();
     out.owner_pid = ctl.owner_pid;

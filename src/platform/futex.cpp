@@ -27,8 +27,9 @@ void futex_wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected, 
   ::syscall(SYS_futex, address_of(word), FUTEX_WAIT, expected, &ts, nullptr, 0);
 }
 
-void futex_wake_all(const std::atomic<std::uint32_t>& word) {
-  ::syscall(SYS_futex, address_of(word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+int futex_wake_all(const std::atomic<std::uint32_t>& word) {
+  const long woken = ::syscall(SYS_futex, address_of(word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+  return woken > 0 ? static_cast<int>(woken) : 0;
 }
 
 }  // namespace shmslot::platform

@@ -12,7 +12,7 @@ namespace shmslot::platform {
 // ZeroDDS does, so waiters in other processes are woken.
 void futex_wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected, std::chrono::nanoseconds timeout);
 
-// Wakes every waiter on `word`.
-void futex_wake_all(const std::atomic<std::uint32_t>& word);
+// Wakes every waiter on `word`; returns how many were woken (0 also when the call failed).
+int futex_wake_all(const std::atomic<std::uint32_t>& word);
 
 }  // namespace shmslot::platform

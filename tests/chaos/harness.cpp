@@ -216,12 +216,23 @@ bool Harness::end_epoch(bool teardown_kill) {
   zombies_.clear();
   if (!ok) return false;
   {
-    // Nobody is attached now but the harness: a raised waiter count can only be a sleeper's that was
-    // killed inside wait_for_change. Not a correctness matter: every commit then calls FUTEX_WAKE.
+    // Nobody is attached now but the harness: a sleeper mark can only be one a reader killed inside
+    // wait_for_change left. Counted, then one reap must clear every such mark, or every later commit
+    // of the segment calls FUTEX_WAKE for nobody.
     auto observer = PosixSlotAllocator::attach(flink_);
-    if (observer) report_.waiters_left(observer->snapshot().waiters);
+    if (observer) {
+      report_.waiters_left(observer->snapshot().waiters);
+      observer->reap();
+      const std::uint32_t after = observer->snapshot().waiters;
+      if (after != 0) {
+        report_.violation("sleeper",
+                          std::to_string(after) + " sleeper mark(s) left after every process had left and a reap ran",
+                          context());
+        ok = false;
+      }
+    }
   }
-  if (!owner_alive_) return true;  // killed holding it: the next create clears what it left
+  if (!owner_alive_) return ok;  // killed holding it: the next create clears what it left
   if (teardown_kill && ptrace_ok_ && enabled(opt_, KillPoint::OwnerTeardown) && random(3) == 0) {
     board_->owner.child.command.store(static_cast<std::uint32_t>(Command::LeaveTraced));
     const std::uint32_t k = aim_syscall(*board_, Phase::Teardown, rng_());
@@ -234,7 +245,7 @@ bool Harness::end_epoch(bool teardown_kill) {
       leftovers_.owner_ended(shm_name_, Leftovers::Origin::KilledTearingDown, "killed at " + landing.where);
       owner_alive_ = false;
       owner_ = Child();
-      return true;
+      return ok;
     }
     if (outcome.end == test::SteppingOutcome::End::Detached) learn(*board_, Phase::Teardown, outcome.stops);
     if (outcome.end == test::SteppingOutcome::End::Exited) owner_.reaped_as(outcome.wait_status);
@@ -250,7 +261,7 @@ bool Harness::end_epoch(bool teardown_kill) {
   leftovers_.owner_ended(shm_name_, Leftovers::Origin::LeftCleanly);
   const bool clean = leftovers_.check_clean_exit(shm_name_, report_, context());
   report_.settle();
-  return clean;
+  return clean && ok;
 }
 
 void Harness::abort_epoch() {

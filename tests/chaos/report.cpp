@@ -106,9 +106,8 @@ void Report::print(std::FILE* out, std::uint64_t seed, std::chrono::duration<dou
                static_cast<unsigned long long>(recreated), static_cast<unsigned long long>(full_reserves),
                ptrace ? "" : "; ptrace not permitted: create/attach/teardown kills at random delays");
   std::fprintf(out,
-               "observed (not checked): segments whose waiter count stayed raised after every process had left "
-               "(a sleeper killed inside wait_for_change; every commit then calls FUTEX_WAKE): %llu of %llu, at most "
-               "%u\n",
+               "segments left with a sleeper mark once every process had gone (a reader killed inside "
+               "wait_for_change), each cleared by one reap (checked: `sleeper`): %llu of %llu, at most %u\n",
                static_cast<unsigned long long>(segments_with_waiters_),
                static_cast<unsigned long long>(segments_counted_), max_waiters_left_);
   std::map<std::string, std::pair<std::size_t, const Violation*>> by_invariant;

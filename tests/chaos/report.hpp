@@ -63,7 +63,7 @@ class Report {
   std::uint64_t reader_restarts = 0;
   std::uint64_t recreated = 0;      // creates at the path of a killed owner
   std::uint64_t full_reserves = 0;  // quiesced segments in which every slot was reserved again
-  // The waiter count of a segment once every process but the harness had left it.
+  // The sleeper marks of a segment once every process but the harness had left it (before the reap).
   void waiters_left(std::uint32_t count) {
     ++segments_counted_;
     segments_with_waiters_ += count != 0 ? 1 : 0;

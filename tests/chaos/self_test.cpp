@@ -204,6 +204,17 @@ std::vector<Scenario> scenarios() {
                    };
                    if (h.begin_epoch(false) && flowing(h)) (void)h.quiesce();
                  }});
+  out.push_back({"a sleeper mark no reap can clear, left when every process has gone",
+                 {{"sleeper", "sleeper mark(s) left"}},
+                 [](Harness& h, Report&) {
+                   if (!h.begin_epoch(false) || !flowing(h)) return;
+                   {
+                     SegmentPoker poker(h.shm_name());
+                     // An untracked sleeper: counted, but no entry names a process a reap could find dead.
+                     if (core::ExtControl* ctl = poker.control()) ctl->sleepers += core::sleeper_word::kUntrackedOne;
+                   }
+                   (void)h.end_epoch(false);
+                 }});
   out.push_back({"a reader that stops reading (SIGSTOP) while the round quiesces",
                  {{"stall", "did not drain"}},
                  [](Harness& h, Report&) {

@@ -261,6 +261,20 @@ TEST_F(ZeroDdsReadsShmslot, WakeAlwaysSegmentWakesAPeerWaitingOnGen) {
   }
 }
 
+// On a segment in the default notify mode a ZeroDDS reader still sleeps on gen unannounced; a writer
+// whose active mask holds its index (a bit no registration covers) wakes it on commit.
+TEST_F(ZeroDdsReadsShmslot, DefaultSegmentWakesAZeroDdsReaderInTheWritersActiveMask) {
+  ASSERT_NO_FATAL_FAILURE(make(2, 64));
+  EXPECT_EQ(alloc_->notify_mode(), NotifyMode::WakeOnDemand);
+  const auto gen_addr = reinterpret_cast<std::uintptr_t>(peer_->bytes().data() + Peer::kGenOffset);
+  const auto g0 = peer_->notify_generation();
+  auto r = wake_while_asleep([&] { return peer_->wait_for_change(g0, 30s); }, [&] { publish(1U << 4, uniform(4, 1)); },
+                             [&](std::uintptr_t a) { return a == gen_addr; });
+  EXPECT_TRUE(r.fell_asleep) << "the peer was never seen in FUTEX_WAIT on gen";
+  EXPECT_TRUE(r.woken) << "a commit for a ZeroDDS reader did not wake it";
+  EXPECT_TRUE(r.wait_result);
+}
+
 // ---- segments shmslot must refuse or leave alone ------------------------------------------------
 
 using RefusedSegments = CompatTest;

@@ -40,7 +40,7 @@ TEST(Layout, HeaderBytesAreZeroDdsV3PlusTheFlag) {
       0,    0,    0,    0,     // next_sn
       0,    0,    0,    0,     // gen
       0x53, 0x53, 0x4C, 0x54,  // extension flag "SSLT"
-      1,    0,    0,    0,     // extension version
+      2,    0,    0,    0,     // extension version
       0,    0,    0,    0,     // extension size, checked below
   };
   EXPECT_EQ(std::memcmp(p, expect_header, 28), 0);
@@ -61,11 +61,15 @@ TEST(Layout, HeaderBytesAreZeroDdsV3PlusTheFlag) {
   EXPECT_EQ(u64_at(p, ext + 56), 0U);    // last reap
   EXPECT_EQ(u64_at(p, ext + 64), 0U);   // next_seq
   EXPECT_EQ(u64_at(p, ext + 72), 0U);   // reserve_cursor
-  EXPECT_EQ(u32_at(p, ext + 128), 0U);  // waiters
+  EXPECT_EQ(u64_at(p, ext + 128), 0U);  // sleepers: none tracked, none untracked
   EXPECT_EQ(u64_at(p, ext + 192), 0U);  // reader 0 cursor
   EXPECT_EQ(u64_at(p, ext + 192 + 8), 0U);   // reader 0 owner: free
   EXPECT_EQ(u64_at(p, ext + 192 + 24), 0U);  // reader 0 evictions
-  EXPECT_EQ(g.slot_ext_offset, ext + 192 + 32 * 64);
+  for (std::size_t e = 0; e < 32; ++e) {     // sleeper entries: owner and start time, all free
+    EXPECT_EQ(u64_at(p, ext + 2240 + e * 16), 0U);
+    EXPECT_EQ(u64_at(p, ext + 2240 + e * 16 + 8), 0U);
+  }
+  EXPECT_EQ(g.slot_ext_offset, ext + 192 + 32 * 64 + 32 * 16);
   EXPECT_EQ(g.ring_offset, g.slot_ext_offset + 4 * 32);
   // Ring entry k holds sequence k - n (mod 2^40) for slot 0.
   for (std::uint64_t k = 0; k < 4; ++k) {

@@ -41,7 +41,7 @@ TEST(Geometry, MatchesTheDocumentedLayout) {
   EXPECT_EQ(g.ext_offset, 576U);  // 544 rounded up to 64
   EXPECT_EQ(g.slot_ext_offset, 576U + sizeof(ExtControl));
   EXPECT_EQ(g.ring_offset, g.slot_ext_offset + 4 * 32);
-  EXPECT_EQ(g.total_size, 3008U);  // the worked example in docs/format.md
+  EXPECT_EQ(g.total_size, 3520U);  // the worked example in docs/format.md
   EXPECT_EQ(g.ext_size, g.total_size - g.ext_offset);
   EXPECT_EQ(slot_total_size_for(0), 64U);
   EXPECT_EQ(slot_total_size_for(48), 64U);

@@ -1,0 +1,75 @@
+#include "core/sleeper_registry.hpp"
+
+#include "core/owner_word.hpp"
+#include "platform/process.hpp"
+
+namespace shmslot::core {
+
+namespace sl = sleeper_word;
+
+SleeperRegistry::Ticket SleeperRegistry::enter() const {
+  const auto me = static_cast<std::uint64_t>(platform::current_pid());
+  for (std::uint32_t i = 0; i < kMaxTrackedSleepers; ++i) {
+    SleeperEntry& entry = entries_[i];
+    std::uint64_t free_owner = 0;
+    // Relaxed pre-check: only skips entries that look taken; the CAS decides.
+    if (entry.owner.load(std::memory_order_relaxed) != 0) continue;
+    // SYNC: acq_rel; the claim orders after the previous holder's release store of 0 (leave or
+    // reap_dead), so its bit is clear before this claim can set it again.
+    if (!entry.owner.compare_exchange_strong(free_owner, me, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+      continue;
+    }
+    entry.owner_start.store(platform::current_start_time(), std::memory_order_relaxed);
+    // SYNC: seq_cst; with the caller's seq_cst load of `gen` after it, and notify's seq_cst RMW of
+    // `gen` before its seq_cst load of this word, no sleeper misses a change.
+    word_.fetch_or(sl::tracked_bit(i), std::memory_order_seq_cst);
+    return Ticket{i};
+  }
+  // SYNC: seq_cst, as above. A count cannot be healed by a reap; it is used only past 32 sleepers.
+  word_.fetch_add(sl::kUntrackedOne, std::memory_order_seq_cst);
+  return Ticket{};
+}
+
+void SleeperRegistry::leave(Ticket ticket) const {
+  if (ticket.entry == Ticket::kUntracked) {
+    // Relaxed: a late decrement costs at most one needless FUTEX_WAKE.
+    word_.fetch_sub(sl::kUntrackedOne, std::memory_order_relaxed);
+    return;
+  }
+  SleeperEntry& entry = entries_[ticket.entry];
+  // The bit goes before the entry is free: the next claimer of this entry sets the bit itself, and
+  // a clear that came after its set would hide it from every notify (a lost wake-up).
+  // Relaxed: the release store of the owner below orders it before the entry can be claimed again.
+  word_.fetch_and(~sl::tracked_bit(ticket.entry), std::memory_order_relaxed);
+  entry.owner_start.store(0, std::memory_order_relaxed);
+  // SYNC: release; pairs with the next claimer's acq_rel CAS. A CAS, not a store: only a reap that
+  // misjudged this live process could have taken the entry, and then the entry is not ours to free.
+  std::uint64_t mine = static_cast<std::uint64_t>(platform::current_pid());
+  entry.owner.compare_exchange_strong(mine, 0, std::memory_order_release, std::memory_order_relaxed);
+}
+
+std::size_t SleeperRegistry::reap_dead() const {
+  std::size_t reaped = 0;
+  for (std::uint32_t i = 0; i < kMaxTrackedSleepers; ++i) {
+    SleeperEntry& entry = entries_[i];
+    std::uint64_t owner = entry.owner.load(std::memory_order_acquire);
+    if (owner == 0 || owner_is_alive(owner, entry.owner_start.load(std::memory_order_relaxed))) continue;
+    // Take the entry first: the dead owner will not touch it and no claim can slip in while the word
+    // holds our marker, so the bit cleared below is the dead sleeper's and nobody else's. Two reapers
+    // never both clear it: the second's CAS fails (or, if the first died here, finds its marker dead).
+    // SYNC: acq_rel, as in the reader registry's release_entry.
+    if (!entry.owner.compare_exchange_strong(owner, releasing_marker(), std::memory_order_acq_rel,
+                                             std::memory_order_relaxed)) {
+      continue;
+    }
+    // Relaxed: ordered before the entry is free by the release store below.
+    word_.fetch_and(~sl::tracked_bit(i), std::memory_order_relaxed);
+    entry.owner_start.store(0, std::memory_order_relaxed);
+    // SYNC: release; pairs with the next claimer's acq_rel CAS.
+    entry.owner.store(0, std::memory_order_release);
+    ++reaped;
+  }
+  return reaped;
+}
+
+}  // namespace shmslot::core
