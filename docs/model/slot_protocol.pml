@@ -121,7 +121,12 @@ inline next_unread(r, rbit) {
           fr = next_seq;
           k = 0;
           do
-          :: k < N -> if :: ring_seq[k] + N < fr -> fr = ring_seq[k] + N :: else -> skip fi; k++
+          :: k < N ->
+             /* class k bounds the frontier at max(e_k + N, the first number >= s in class k) */
+             best = ring_seq[k] + N;
+             if :: best < s + ((k + N - s % N) % N) -> best = s + ((k + N - s % N) % N) :: else -> skip fi;
+             if :: best < fr -> fr = best :: else -> skip fi;
+             k++
           :: else -> break
           od;
           if

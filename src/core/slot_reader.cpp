@@ -138,14 +138,20 @@ std::optional<SlotHandle> SlotReader::resync_lapped(std::uint32_t reader, std::u
   // The ring no longer says where `from` is: the reader was lapped (it was outside the active mask,
   // or marked out of order) or has been away for 2^39 samples. Rare, so two scans are fine.
   const std::uint64_t n = view_.slot_count();
-  // 1. The publication frontier: every sequence number below `frontier` is committed (or gone).
-  //    Entry k holds the newest published e_k = k (mod n), so e_k + n is not published yet.
+  // 1. The publication frontier: every sequence number in [from, frontier) is committed (or gone).
+  //    Entry k holds the newest published e_k = k (mod n), so e_k + n is not published yet. But a
+  //    number below `from` no longer bounds it: the reader has passed it already (a writer that died
+  //    inside commit left it out of the ring, and the gap rule passed it). What this reader waits for
+  //    in class k is at least q_k, the first number >= from that is k (mod n). Without this, such a
+  //    stale entry held the frontier below `from` until class k was published again, which a writer
+  //    blocked by this very reader never does (a deadlock the random-kill harness found).
   const std::uint64_t next = view_.control().next_seq.load(std::memory_order_acquire);
   std::uint64_t frontier = next;
   for (std::uint64_t k = 0; k < n; ++k) {
     const std::uint64_t e = view_.ring_entry(k).load(std::memory_order_acquire);
     const std::uint64_t newest = next + static_cast<std::uint64_t>(ring::distance(e, next));  // wraps back
-    frontier = std::min(frontier, newest + n);
+    const std::uint64_t first_needed = from + (k + n - from % n) % n;
+    frontier = std::min(frontier, std::max(newest + n, first_needed));
   }
   if (frontier <= from) return std::nullopt;  // `from` itself may still be in flight: wait for it
   // 2. The oldest committed sample in [from, frontier) this reader has not read.

@@ -450,3 +450,58 @@ TEST(WriterKilled, AfterCommittingButBeforePublishingItsSampleIsStillDelivered) 
 
 }  // namespace
 }  // namespace shmslot::test
+
+namespace shmslot::test {
+namespace {
+
+// Two writers die after taking numbers of one ring class (3 and 6 with 3 slots), and a reader stands
+// between them: it has passed 3 by the gap rule and not read 4 yet when 7 (4's class) is published.
+// It finds itself lapped; the resync's frontier must not stop at 3 + 3 = 6's stale entry below it,
+// or it waits for class 0 to be published again while the writer, full of its unread samples, waits
+// for it (the random-kill harness found this deadlock).
+TEST(WriterKilled, AReaderLappedBetweenTwoDeadWritersGapsIsNotStalled) {
+  TempFlinkDir dir;
+  CreateOptions options;
+  options.lease = std::chrono::milliseconds(20);
+  auto seg = PosixSlotAllocator::create(dir.flink("two-gaps"), 3, 64, options);
+  ASSERT_TRUE(seg) << seg.error().message();
+  ASSERT_EQ(seg->register_reader(0).value_or(99), 0U);
+  RawSegmentAccess dead_writers(seg->shm_name());
+  ASSERT_TRUE(dead_writers.ok());
+  auto commit = [&] {
+    auto h = seg->reserve_slot(seg->registered_readers());
+    ASSERT_TRUE(h) << h.error().message();
+    ASSERT_TRUE(seg->commit_slot(*h, std::vector<std::byte>(8)));
+  };
+  // The next unread sample's sequence number, waiting out gaps (a lease each); nullopt on the hang guard.
+  auto next_seq = [&]() -> std::optional<std::uint64_t> {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto next = seg->next_unread_slot(0);
+      if (next && *next) return seg->read_slot(**next).value().header.sequence_number;
+      std::this_thread::sleep_for(1ms);
+    }
+    return std::nullopt;
+  };
+  auto read_one = [&](std::uint64_t expect) {
+    auto next = seg->next_unread_slot(0);
+    ASSERT_TRUE(next && *next);
+    ASSERT_EQ(seg->read_slot(**next).value().header.sequence_number, expect);
+    ASSERT_TRUE(seg->mark_read(**next, 0));
+  };
+  for (int i = 0; i < 3; ++i) ASSERT_NO_FATAL_FAILURE(commit());
+  for (std::uint64_t s = 0; s < 3; ++s) ASSERT_NO_FATAL_FAILURE(read_one(s));
+  ASSERT_EQ(dead_writers.take_sequence_number(), 3U);
+  ASSERT_NO_FATAL_FAILURE(commit());  // 4
+  ASSERT_NO_FATAL_FAILURE(commit());  // 5
+  ASSERT_EQ(next_seq(), std::optional<std::uint64_t>(4)) << "the gap at 3 was not passed";
+  ASSERT_EQ(dead_writers.take_sequence_number(), 6U);
+  ASSERT_NO_FATAL_FAILURE(commit());  // 7, into the slot 2 held; 4 and 5 stay unread, the writer is full
+  EXPECT_EQ(next_seq(), std::optional<std::uint64_t>(4)) << "the lapped reader stalled below the dead writers' gap";
+  ASSERT_NO_FATAL_FAILURE(read_one(4));
+  ASSERT_NO_FATAL_FAILURE(read_one(5));
+  EXPECT_EQ(next_seq(), std::optional<std::uint64_t>(7)) << "the gap at 6 was not passed";
+}
+
+}  // namespace
+}  // namespace shmslot::test
