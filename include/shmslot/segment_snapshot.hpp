@@ -59,7 +59,7 @@ struct SegmentSnapshot {
   std::uint32_t next_sn = 0;            ///< header 0x0C
   std::uint32_t notify_generation = 0;  ///< header 0x10
   std::uint64_t next_sequence = 0;      ///< shmslot segments: the 64-bit counter
-  std::uint32_t waiters = 0;            ///< registered shmslot waiters
+  std::uint32_t waiters = 0;            ///< shmslot waiters that may be asleep on `gen` (the sleepers word)
   bool wake_always = false;             ///< NotifyMode::WakeAlways
   std::optional<TypeHash> type_hash;
   std::uint32_t owner_pid = 0;

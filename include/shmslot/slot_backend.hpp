@@ -76,6 +76,7 @@ class SlotBackend {
   /// slots excepted); each such reader's eviction counter records it. Returns how many.
   virtual tl::expected<std::size_t, SlotError> evict_stale(std::chrono::nanoseconds max_age, ReaderMask active);
   /// Disconnects dead registered readers and frees slots loaned by dead writers; returns how many.
+  /// Also clears the marks of processes that died asleep in wait_for_change (not counted).
   virtual std::size_t reap() { return 0; }
   /// How long a dead peer may hold others up (the segment's lease).
   virtual std::chrono::milliseconds lease() const { return kDefaultLease; }
