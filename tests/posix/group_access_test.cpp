@@ -196,6 +196,28 @@ TEST_F(PosixGroupAccess, ASetgidDirectoryGivesItsGroupToFlinkAndSegment) {
   EXPECT_EQ(a.wait(kChildWatchdog), std::optional<int>{kOk});
 }
 
+TEST_F(PosixGroupAccess, AGroupDirectoryOfAnotherMemberIsAcceptedForFlinkFiles) {
+  // In a setgid directory closed to others every member can already rename and remove every
+  // member's files, so one that A owns is as good for B as one root owns.
+  ASSERT_EQ(::chown(group_dir_.path().c_str(), kUserA.uid, kGroup), 0);
+  ASSERT_EQ(::chmod(group_dir_.path().c_str(), 02770), 0);
+  const std::string flink = group_dir_.flink("b-in-a");
+  EXPECT_EQ(run_as(kUserB,
+                   [&] { return PosixSlotAllocator::create(flink, 4, 64, group_options()) ? int{kOk} : kFirstCheck; }),
+            kOk);
+  // Without the setgid bit it is just another user's directory, and refused.
+  ASSERT_EQ(::chmod(group_dir_.path().c_str(), 0770), 0);
+  EXPECT_EQ(run_as(kUserB,
+                   [&] {
+                     auto r = PosixSlotAllocator::create(flink, 4, 64, group_options());
+                     if (r) return int{kFirstCheck};
+                     return r.error().sys_errno == EPERM && contains(r.error().message(), "belongs to uid 61001")
+                                ? int{kOk}
+                                : kFirstCheck + 1;
+                   }),
+            kOk);
+}
+
 TEST_F(PosixGroupAccess, AGroupTheCreatorIsNotInIsRefusedAndNothingIsCreated) {
   const std::string flink = sticky_dir_.flink("not-mine");
   EXPECT_EQ(run_as(kUserA,
