@@ -214,7 +214,7 @@ tl::expected<GcReport, PosixSlotError> collect_garbage(const GcOptions& options)
   GcReport report;
   std::vector<GcEntry>& out = report.entries;
   std::map<std::string, std::uint32_t> collected;  // segment name -> its dead owner's pid
-  std::map<std::string, std::uint32_t> kept;       // dead, but this process may not remove it
+  std::map<std::string, std::uint32_t> kept_segments;  // dead, but this process may not remove it
   for (const auto& name : candidates) {
     const Probe probe = probe_segment(name);
     if (probe.verdict != Verdict::Dead) continue;
@@ -225,7 +225,7 @@ tl::expected<GcReport, PosixSlotError> collect_garbage(const GcOptions& options)
     if (auto refused = removal_refused(kShmDir, probe.uid)) {
       report.kept.push_back(
           GcKept{GcKind::Segment, std::string(kShmDir) + name, std::move(reason), probe.uid, std::move(*refused)});
-      kept.emplace(name, probe.owner_pid);
+      kept_segments.emplace(name, probe.owner_pid);
       continue;
     }
     GcEntry e{GcKind::Segment, std::string(kShmDir) + name, std::move(reason), false, {}};
@@ -241,7 +241,7 @@ tl::expected<GcReport, PosixSlotError> collect_garbage(const GcOptions& options)
       reason = "names " + f.name + ", the segment of dead owner pid " + std::to_string(it->second);
     } else if (probe_segment(f.name).verdict == Verdict::Missing) {
       reason = "dangling: names " + f.name + ", which does not exist";
-    } else if (auto k = kept.find(f.name); k != kept.end()) {
+    } else if (auto k = kept_segments.find(f.name); k != kept_segments.end()) {
       // Removing it would leave the segment with no flink file naming it: it goes with its segment.
       report.kept.push_back(GcKept{
           GcKind::Flink, f.path, "names " + f.name + ", the segment of dead owner pid " + std::to_string(k->second),
@@ -250,16 +250,16 @@ tl::expected<GcReport, PosixSlotError> collect_garbage(const GcOptions& options)
     } else {
       continue;
     }
-    if (auto refused = removal_refused(dir_of(f.path), f.uid)) {
-      report.kept.push_back(GcKept{GcKind::Flink, f.path, std::move(reason), f.uid, std::move(*refused)});
-      continue;
-    }
-    // Hold the file's lock while removing it: a live owner's file is never removed, and a file that
-    // was replaced since the scan is not this one.
+    // Hold the file's lock while removing it: a live owner's file is never removed (nor listed as
+    // kept), and a file that was replaced since the scan is not this one.
     auto flink = platform::read_flink(f.path);
     if (!flink || flink->name != f.name) continue;
     auto locked = platform::try_lock_exclusive(flink->fd.get(), f.path);
     if (!locked || !*locked) continue;
+    if (auto refused = removal_refused(dir_of(f.path), f.uid)) {
+      report.kept.push_back(GcKept{GcKind::Flink, f.path, std::move(reason), f.uid, std::move(*refused)});
+      continue;
+    }
     GcEntry e{GcKind::Flink, f.path, std::move(reason), false, {}};
     remove_file(e, f.path, flink->fd.get(), options.dry_run);
     out.push_back(std::move(e));
