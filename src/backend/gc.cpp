@@ -83,12 +83,6 @@ std::optional<std::string> removal_refused(const std::string& dir, uid_t owner) 
   return std::nullopt;
 }
 
-std::string dir_of(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? std::string("/") : path.substr(0, slash);
-}
-
 // The entries of `dir` (names only); ENOENT is an empty directory.
 tl::expected<std::vector<std::string>, PosixSlotError> list_dir(const std::string& dir) {
   std::vector<std::string> names;
@@ -256,7 +250,7 @@ tl::expected<GcReport, PosixSlotError> collect_garbage(const GcOptions& options)
     if (!flink || flink->name != f.name) continue;
     auto locked = platform::try_lock_exclusive(flink->fd.get(), f.path);
     if (!locked || !*locked) continue;
-    if (auto refused = removal_refused(dir_of(f.path), f.uid)) {
+    if (auto refused = removal_refused(platform::parent_of(f.path), f.uid)) {
       report.kept.push_back(GcKept{GcKind::Flink, f.path, std::move(reason), f.uid, std::move(*refused)});
       continue;
     }

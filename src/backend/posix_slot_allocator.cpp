@@ -111,8 +111,7 @@ tl::expected<Leftover, PosixSlotError> clear_leftover(const std::string& path) {
 // Removes what creates at `path` that died midway left: their drafts, and the segments the drafts
 // name (created, maybe never formatted, never published; no flink file names them).
 void remove_stale_drafts(const std::string& path) {
-  const std::string dir = path.substr(0, path.find_last_of('/'));
-  for (auto& stale : platform::stale_drafts(dir.empty() ? "/" : dir, path)) {
+  for (auto& stale : platform::stale_drafts(platform::parent_of(path), path)) {
     if (stale.owns_object) (void)platform::shm_remove(stale.name);
     platform::unlink_if_same(stale.draft_path, stale.fd.get());
   }

@@ -17,14 +17,14 @@
 
 namespace shmslot::platform {
 
-namespace {
-
 std::string parent_of(const std::string& path) {
   const auto pos = path.find_last_of('/');
   if (pos == std::string::npos) return ".";
   if (pos == 0) return "/";
   return path.substr(0, pos);
 }
+
+namespace {
 
 // A refusal for a reason of the file's own (no system call failed). Built member by member: g++ 12
 // reports the aggregate form {kind, {}, reason} as "may be used uninitialized" at -O2.

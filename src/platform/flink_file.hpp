@@ -84,6 +84,9 @@ tl::expected<bool, SysError> try_lock_exclusive(int fd, const std::string& what)
 // Removes `path` only while it still names the file open as `fd` (never a successor's file).
 void unlink_if_same(const std::string& path, int fd);
 
+// The directory part of `path`: "." when it has no '/', "/" for a file in the root.
+std::string parent_of(const std::string& path);
+
 // Creates the parent directory of `path` if missing, with `mode` (not masked by umask).
 tl::expected<void, SysError> ensure_parent_directory(const std::string& path, mode_t mode);
 
