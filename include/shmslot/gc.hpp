@@ -3,6 +3,8 @@
 // collect_garbage().
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -46,18 +48,40 @@ struct GcEntry {
   std::string error;     ///< why the removal failed; empty otherwise
 };
 
+/// A leftover collect_garbage found but may not remove: in a sticky directory (/dev/shm, /tmp) only
+/// the file's owner, the directory's owner or root may remove a file.
+struct GcKept {
+  GcKind kind = GcKind::Segment;
+  std::string path;    ///< as in GcEntry
+  std::string reason;  ///< why it is garbage, as in GcEntry
+  uid_t owner = 0;     ///< the uid that owns it
+  /// Why it stays, e.g. "owned by uid 1001, /dev/shm is sticky: only that user or root may remove it".
+  std::string why_kept;
+};
+
+/// What collect_garbage found.
+struct GcReport {
+  /// What it removed (in a dry run: would remove); an entry whose removal failed says why.
+  std::vector<GcEntry> entries;
+  /// Garbage of another user that this process may not remove; its owner or root can.
+  std::vector<GcKept> kept;
+};
+
 /// Finds, and unless `dry_run` removes, (a) shm objects named /shmem_* that carry the shmslot
 /// extension and whose recorded owner (pid and start time) is dead, and (b) flink files in the
 /// flink directory whose segment does not exist or was collected in (a), and (c) the draft flink
 /// files ("<flink>.<pid>.<hex>.tmp", unlocked, pid gone) of creates that died midway, with the
 /// segments they name, and (d) files in the flink directory that hold no segment name (empty, or
 /// other bytes) when they are regular files of this uid, no longer than a segment name can be,
-/// unlocked, and unchanged for kGcNamelessFlinkAge. Never touches an object without the shmslot
-/// flag (ZeroDDS uses the same names), one whose owner is alive (by its record, or because a flink
-/// file naming it is still locked), anything owned by another uid, a symlink, a directory, or a
-/// larger file. Entries of (a) come first, then (b), (c), (d).
+/// unlocked, and unchanged for kGcNamelessFlinkAge. (a) and (b) include other users' segments and
+/// flink files that this process can read: those it may remove (it is root, owns the file or the
+/// directory, or the directory is writable and not sticky) are removed, the others are listed in
+/// `kept` with the reason. (c) and (d) are of this uid only. Never touches an object without the
+/// shmslot flag (ZeroDDS uses the same names), one whose owner is alive (by its record, or because
+/// a flink file naming it is still locked), a symlink, a directory, or a larger file. Entries of
+/// (a) come first, then (b), (c), (d).
 /// Fails (Shm) only when /dev/shm or the flink directory cannot be listed; a missing flink
 /// directory is empty.
-tl::expected<std::vector<GcEntry>, PosixSlotError> collect_garbage(const GcOptions& options = {});
+tl::expected<GcReport, PosixSlotError> collect_garbage(const GcOptions& options = {});
 
 }  // namespace shmslot

@@ -68,7 +68,14 @@ enum class NotifyMode : std::uint8_t {
 
 /// Options of PosixSlotAllocator::create.
 struct CreateOptions {
-  mode_t mode = 0600;                   ///< permissions of segment and flink (0660 for group use)
+  /// Permissions of the segment, set exactly (the umask plays no part); the flink file gets the
+  /// same without write bits for group and others (0660 -> 0640). 0660 shares it with `group`.
+  mode_t mode = 0600;
+  /// Group of segment and flink file. Unset: the group the flink directory gives a new file (a
+  /// setgid directory's own group, else the caller's effective group). Set: needs `mode` with group
+  /// read and write, and a caller that is root or a member of the group (else EPERM, and nothing is
+  /// created). Set before the mode, so the segment is never open to another group.
+  std::optional<gid_t> group;
   std::optional<TypeHash> type_hash;    ///< recorded in the segment; checked by attach
   NotifyMode notify = NotifyMode::WakeOnDemand;
   /// How long a dead reader or writer may hold others up before a reap frees what it held
@@ -80,6 +87,9 @@ struct CreateOptions {
 struct AttachOptions {
   std::optional<TypeHash> expected_type_hash;  ///< refused with TypeMismatch if the segment records another
   bool allow_foreign_owner = false;           ///< accept a segment owned by another uid
+  /// Accept a segment of another uid that is shared with this group: its group is `group` and its
+  /// mode gives the group read and write (created with CreateOptions::group).
+  std::optional<gid_t> group;
 };
 
 /// A flink argument without '/' names a file in this directory: $SHMSLOT_DIR, else /tmp/shmslot.

@@ -35,7 +35,7 @@ tl::unexpected<PosixSlotError> shm_error(int err, std::string what) {
 // What a probe of one shm object found.
 enum class Verdict {
   Missing,  // no such object
-  NotOurs,  // not a shmslot segment, another uid's, unreadable: never touched
+  NotOurs,  // not a shmslot segment, or unreadable: never touched
   Alive,    // a shmslot segment whose recorded owner runs
   Dead,     // a shmslot segment whose recorded owner is gone
 };
@@ -43,24 +43,45 @@ enum class Verdict {
 struct Probe {
   Verdict verdict = Verdict::NotOurs;
   std::uint32_t owner_pid = 0;
+  uid_t uid = 0;  // the object's owner
 };
 
-// Whether `name` is a shmslot segment of this uid, and whether its recorded owner is alive.
-Probe probe_segment(const std::string& name, uid_t me) {
+// Whether `name` is a shmslot segment this process can read, and whether its recorded owner is
+// alive.
+Probe probe_segment(const std::string& name) {
   auto fd = platform::shm_open_existing(name, /*read_only=*/true);
-  if (!fd) return Probe{fd.error().err == ENOENT ? Verdict::Missing : Verdict::NotOurs, 0};
+  if (!fd) return Probe{fd.error().err == ENOENT ? Verdict::Missing : Verdict::NotOurs, 0, 0};
   auto info = platform::stat_fd(fd->get(), name);
-  if (!info || !info->regular || info->uid != me) return Probe{};
+  if (!info || !info->regular) return Probe{};
   const auto owner = read_recorded_owner(fd->get(), info->size);
   if (!owner) return Probe{};
-  return Probe{owner->alive() ? Verdict::Alive : Verdict::Dead, owner->pid};
+  return Probe{owner->alive() ? Verdict::Alive : Verdict::Dead, owner->pid, info->uid};
 }
 
-// A flink file of this uid in the directory, with a valid segment name.
+// A flink file in the directory, of any uid, with a valid segment name.
 struct FlinkFile {
   std::string path;
   std::string name;  // "/shmem_..."
+  uid_t uid = 0;
 };
+
+// Why this process may not remove a file of `owner` from directory `dir` (unlink(2)): it needs
+// write and search permission on the directory, and in a sticky one (/dev/shm, /tmp) to own the
+// file or the directory. Root may always. nullopt when it may.
+std::optional<std::string> removal_refused(const std::string& dir, uid_t owner) {
+  const uid_t me = ::geteuid();
+  if (me == 0) return std::nullopt;
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return "cannot stat " + dir + ": " + std::generic_category().message(errno);
+  if (::faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
+    return "owned by uid " + std::to_string(owner) + ", and uid " + std::to_string(me) + " may not write to " + dir +
+           ": only its owner (uid " + std::to_string(st.st_uid) + ") or root may remove it";
+  }
+  if ((st.st_mode & S_ISVTX) != 0 && owner != me && st.st_uid != me) {
+    return "owned by uid " + std::to_string(owner) + ", " + dir + " is sticky: only that user or root may remove it";
+  }
+  return std::nullopt;
+}
 
 // The entries of `dir` (names only); ENOENT is an empty directory.
 tl::expected<std::vector<std::string>, PosixSlotError> list_dir(const std::string& dir) {
@@ -75,9 +96,9 @@ tl::expected<std::vector<std::string>, PosixSlotError> list_dir(const std::strin
   return names;
 }
 
-// Flink files in `dir` that this uid owns and that hold a valid segment name. Anything else (a
-// symlink, another user's file, an empty or malformed file) is not a candidate.
-tl::expected<std::vector<FlinkFile>, PosixSlotError> scan_flinks(const std::string& dir, uid_t me) {
+// Flink files in `dir` that this process can read and that hold a valid segment name, of any uid.
+// Anything else (a symlink, an unreadable, empty or malformed file) is not a candidate.
+tl::expected<std::vector<FlinkFile>, PosixSlotError> scan_flinks(const std::string& dir) {
   auto names = list_dir(dir);
   if (!names) return tl::unexpected(names.error());
   std::vector<FlinkFile> out;
@@ -88,8 +109,8 @@ tl::expected<std::vector<FlinkFile>, PosixSlotError> scan_flinks(const std::stri
     auto flink = platform::read_flink(path);
     if (!flink) continue;
     auto info = platform::stat_fd(flink->fd.get(), path);
-    if (!info || info->uid != me) continue;
-    out.push_back(FlinkFile{path, flink->name});
+    if (!info) continue;
+    out.push_back(FlinkFile{path, flink->name, info->uid});
   }
   return out;
 }
@@ -165,10 +186,10 @@ const char* to_string(GcKind kind) {
   return "unknown";
 }
 
-tl::expected<std::vector<GcEntry>, PosixSlotError> collect_garbage(const GcOptions& options) {
+tl::expected<GcReport, PosixSlotError> collect_garbage(const GcOptions& options) {
   const uid_t me = ::geteuid();
   const std::string dir = options.flink_dir.empty() ? default_flink_dir() : options.flink_dir;
-  auto flinks = scan_flinks(dir, me);
+  auto flinks = scan_flinks(dir);
   if (!flinks) return tl::unexpected(flinks.error());
 
   // (a) Candidate segments: every /dev/shm/shmem_*, or only those the directory's flinks name.
@@ -184,19 +205,24 @@ tl::expected<std::vector<GcEntry>, PosixSlotError> collect_garbage(const GcOptio
     }
   }
 
-  std::vector<GcEntry> out;
+  GcReport report;
+  std::vector<GcEntry>& out = report.entries;
   std::map<std::string, std::uint32_t> collected;  // segment name -> its dead owner's pid
+  std::map<std::string, std::uint32_t> kept_segments;  // dead, but this process may not remove it
   for (const auto& name : candidates) {
-    const Probe probe = probe_segment(name, me);
+    const Probe probe = probe_segment(name);
     if (probe.verdict != Verdict::Dead) continue;
     bool locked = false;
     for (const auto& f : *flinks) locked = locked || (f.name == name && flink_locked(f.path, name));
     if (locked) continue;
-    GcEntry e{GcKind::Segment,
-              std::string(kShmDir) + name,
-              "shmslot segment of dead owner pid " + std::to_string(probe.owner_pid),
-              false,
-              {}};
+    std::string reason = "shmslot segment of dead owner pid " + std::to_string(probe.owner_pid);
+    if (auto refused = removal_refused(kShmDir, probe.uid)) {
+      report.kept.push_back(
+          GcKept{GcKind::Segment, std::string(kShmDir) + name, std::move(reason), probe.uid, std::move(*refused)});
+      kept_segments.emplace(name, probe.owner_pid);
+      continue;
+    }
+    GcEntry e{GcKind::Segment, std::string(kShmDir) + name, std::move(reason), false, {}};
     remove_segment(e, name, options.dry_run);
     collected.emplace(name, probe.owner_pid);
     out.push_back(std::move(e));
@@ -207,17 +233,27 @@ tl::expected<std::vector<GcEntry>, PosixSlotError> collect_garbage(const GcOptio
     std::string reason;
     if (auto it = collected.find(f.name); it != collected.end()) {
       reason = "names " + f.name + ", the segment of dead owner pid " + std::to_string(it->second);
-    } else if (probe_segment(f.name, me).verdict == Verdict::Missing) {
+    } else if (probe_segment(f.name).verdict == Verdict::Missing) {
       reason = "dangling: names " + f.name + ", which does not exist";
+    } else if (auto k = kept_segments.find(f.name); k != kept_segments.end()) {
+      // Removing it would leave the segment with no flink file naming it: it goes with its segment.
+      report.kept.push_back(GcKept{
+          GcKind::Flink, f.path, "names " + f.name + ", the segment of dead owner pid " + std::to_string(k->second),
+          f.uid, "its segment " + f.name + " is kept (above), so the file that names it stays"});
+      continue;
     } else {
       continue;
     }
-    // Hold the file's lock while removing it: a live owner's file is never removed, and a file that
-    // was replaced since the scan is not this one.
+    // Hold the file's lock while removing it: a live owner's file is never removed (nor listed as
+    // kept), and a file that was replaced since the scan is not this one.
     auto flink = platform::read_flink(f.path);
     if (!flink || flink->name != f.name) continue;
     auto locked = platform::try_lock_exclusive(flink->fd.get(), f.path);
     if (!locked || !*locked) continue;
+    if (auto refused = removal_refused(platform::parent_of(f.path), f.uid)) {
+      report.kept.push_back(GcKept{GcKind::Flink, f.path, std::move(reason), f.uid, std::move(*refused)});
+      continue;
+    }
     GcEntry e{GcKind::Flink, f.path, std::move(reason), false, {}};
     remove_file(e, f.path, flink->fd.get(), options.dry_run);
     out.push_back(std::move(e));
@@ -249,7 +285,7 @@ tl::expected<std::vector<GcEntry>, PosixSlotError> collect_garbage(const GcOptio
     remove_file(e, path, found->first.get(), options.dry_run);
     out.push_back(std::move(e));
   }
-  return out;
+  return report;
 }
 
 }  // namespace shmslot

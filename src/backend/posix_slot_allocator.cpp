@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -110,11 +111,17 @@ tl::expected<Leftover, PosixSlotError> clear_leftover(const std::string& path) {
 // Removes what creates at `path` that died midway left: their drafts, and the segments the drafts
 // name (created, maybe never formatted, never published; no flink file names them).
 void remove_stale_drafts(const std::string& path) {
-  const std::string dir = path.substr(0, path.find_last_of('/'));
-  for (auto& stale : platform::stale_drafts(dir.empty() ? "/" : dir, path)) {
+  for (auto& stale : platform::stale_drafts(platform::parent_of(path), path)) {
     if (stale.owns_object) (void)platform::shm_remove(stale.name);
     platform::unlink_if_same(stale.draft_path, stale.fd.get());
   }
+}
+
+// "0660"
+std::string octal_mode(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
 }
 
 std::uint32_t notify_flags(const CreateOptions& options) {
@@ -195,6 +202,21 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::create(cons
   if ((options.mode & ~mode_t{0666}) != 0 || (options.mode & 0600) != 0600) {
     return error(PosixErrorCode::InvalidArgument, "mode must include 0600 and have no bits beyond 0666");
   }
+  if (options.group) {
+    if ((options.mode & 0060) != 0060) {
+      return error(PosixErrorCode::InvalidArgument,
+                   "a group (gid " + std::to_string(*options.group) +
+                       ") needs a mode that lets it read and write the segment, such as 0660");
+    }
+    // Checked before anything exists, so that a wrong group leaves nothing behind.
+    if (!platform::may_use_group(*options.group)) {
+      return tl::unexpected(PosixSlotError{PosixErrorCode::Shm,
+                                           EPERM,
+                                           "give the segment to gid " + std::to_string(*options.group) + ": uid " +
+                                               std::to_string(::geteuid()) + " is not a member of that group",
+                                           {}});
+    }
+  }
   const core::Geometry g = core::make_geometry(slot_count, core::slot_total_size_for(slot_capacity), slot_capacity, true);
   const std::string path = resolve_flink_path(flink_arg);
   const bool in_default_dir = flink_arg.find('/') == std::string::npos;
@@ -225,8 +247,11 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::create(cons
     // The flink file's draft records each name before the object exists, so that whatever a kill
     // leaves from here on is found by the next create at this path (remove_stale_drafts). The
     // flink file is never writable by others, even when the segment is (mode 0660).
-    auto draft = platform::FlinkDraft::begin(path, options.mode & ~mode_t{022});
+    auto draft = platform::FlinkDraft::begin(path, options.mode & ~mode_t{022}, options.group);
     if (!draft) return shm_error(draft.error());
+    // The segment's group is the flink file's: the one asked for, else the one the flink directory
+    // gave (a setgid directory's own, else ours), so that one group reaches both.
+    const gid_t group = draft->group();
     // A fresh random name; EEXIST (a collision) just draws again.
     for (int tries = 0; tries < 8; ++tries) {
       res->shm_name = platform::random_segment_name();
@@ -240,11 +265,24 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::create(cons
     }
     if (!res->segment_fd) return error(PosixErrorCode::Shm, "no unused segment name after 8 random draws");
     auto unlink_segment = [&] { (void)platform::shm_remove(res->shm_name); };
-    if (options.mode != 0600) {
-      if (auto m = platform::set_mode(res->segment_fd.get(), options.mode, res->shm_name); !m) {
+    // The object exists from shm_open on, under a name no flink file publishes yet, mode 0600 (or
+    // less, by the umask): closed to everybody else. Its group is set while it is so closed, then
+    // its exact mode (whatever the umask took away), and only afterwards is it formatted and its
+    // flink file linked into place: nobody can open it with the wrong group or a wider mode.
+    auto info = platform::stat_fd(res->segment_fd.get(), res->shm_name);
+    if (!info) {
+      unlink_segment();
+      return shm_error(info.error());
+    }
+    if (info->gid != group && platform::may_use_group(group)) {
+      if (auto gr = platform::set_group(res->segment_fd.get(), group, res->shm_name); !gr) {
         unlink_segment();
-        return shm_error(m.error());
+        return shm_error(gr.error());
       }
+    }
+    if (auto m = platform::set_mode(res->segment_fd.get(), options.mode, res->shm_name); !m) {
+      unlink_segment();
+      return shm_error(m.error());
     }
     if (auto r = platform::reserve_memory(res->segment_fd.get(), g.total_size, res->shm_name); !r) {
       unlink_segment();
@@ -308,9 +346,19 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::attach(cons
     auto info = platform::stat_fd(fd->get(), flink->name);
     if (!info) return shm_error(info.error());
     if (!info->regular) return error(PosixErrorCode::InvalidHeader, flink->name + " is not a regular object");
-    if (info->uid != ::geteuid() && !options.allow_foreign_owner) {
-      return error(PosixErrorCode::ForeignOwner, flink->name + " is owned by uid " + std::to_string(info->uid) +
-                                                     ", not " + std::to_string(::geteuid()));
+    // A segment shared with the group the caller names (its group, read and write for the group)
+    // is as good as the caller's own.
+    const bool shared_with_group = options.group && info->gid == *options.group && (info->mode & 0060) == 0060;
+    if (info->uid != ::geteuid() && !options.allow_foreign_owner && !shared_with_group) {
+      std::string why =
+          flink->name + " is owned by uid " + std::to_string(info->uid) + ", not " + std::to_string(::geteuid());
+      if (options.group) {
+        why += ", and is not shared with gid " + std::to_string(*options.group) + " (its group is gid " +
+               std::to_string(info->gid) + ", mode " + octal_mode(info->mode) + ")";
+      } else if ((info->mode & 0060) == 0060) {
+        why += "; it is shared with gid " + std::to_string(info->gid) + ", which an attach may name to accept it";
+      }
+      return error(PosixErrorCode::ForeignOwner, std::move(why));
     }
     if (info->size < core::kV1SegmentHeaderSize) {
       if (info->size == 0 && !last) {  // a ZeroDDS owner between shm_open and ftruncate

@@ -17,14 +17,14 @@
 
 namespace shmslot::platform {
 
-namespace {
-
 std::string parent_of(const std::string& path) {
   const auto pos = path.find_last_of('/');
   if (pos == std::string::npos) return ".";
   if (pos == 0) return "/";
   return path.substr(0, pos);
 }
+
+namespace {
 
 // A refusal for a reason of the file's own (no system call failed). Built member by member: g++ 12
 // reports the aggregate form {kind, {}, reason} as "may be used uninitialized" at -O2.
@@ -75,13 +75,16 @@ FlinkDraft::FlinkDraft(std::string path, std::string draft, UniqueFd fd)
     : path_(std::move(path)), draft_(std::move(draft)), fd_(std::move(fd)) {}
 
 FlinkDraft::FlinkDraft(FlinkDraft&& other) noexcept
-    : path_(std::move(other.path_)), draft_(std::exchange(other.draft_, {})), fd_(std::move(other.fd_)) {}
+    : path_(std::move(other.path_)),
+      draft_(std::exchange(other.draft_, {})),
+      fd_(std::move(other.fd_)),
+      group_(other.group_) {}
 
 FlinkDraft::~FlinkDraft() {
   if (!draft_.empty()) ::unlink(draft_.c_str());
 }
 
-tl::expected<FlinkDraft, SysError> FlinkDraft::begin(const std::string& path, mode_t mode) {
+tl::expected<FlinkDraft, SysError> FlinkDraft::begin(const std::string& path, mode_t mode, std::optional<gid_t> group) {
   char suffix[64];
   std::snprintf(suffix, sizeof suffix, ".%d.%llx.tmp", static_cast<int>(::getpid()),
                 static_cast<unsigned long long>(random_u64()));
@@ -91,9 +94,18 @@ tl::expected<FlinkDraft, SysError> FlinkDraft::begin(const std::string& path, mo
   FlinkDraft out(path, std::move(draft), std::move(fd));  // from here on, the destructor removes it
   // Until this lock is taken, a clearer spares the draft because the pid in its name runs.
   if (::flock(out.fd_.get(), LOCK_EX | LOCK_NB) != 0) return tl::unexpected(last_error("flock " + out.draft_));
-  if ((mode & 07777) != 0600 && ::fchmod(out.fd_.get(), mode) != 0) {
-    return tl::unexpected(last_error("fchmod " + out.draft_));
+  // The group before the mode: while the file is 0600 its group can read nothing, so no group ever
+  // holds rights it was not meant to have. The mode is set exactly, whatever the umask took away.
+  struct stat st {};
+  if (::fstat(out.fd_.get(), &st) != 0) return tl::unexpected(last_error("fstat " + out.draft_));
+  out.group_ = st.st_gid;
+  if (group && *group != st.st_gid) {
+    if (::fchown(out.fd_.get(), static_cast<uid_t>(-1), *group) != 0) {
+      return tl::unexpected(last_error("fchown " + out.draft_ + " to gid " + std::to_string(*group)));
+    }
+    out.group_ = *group;
   }
+  if (::fchmod(out.fd_.get(), mode & 07777) != 0) return tl::unexpected(last_error("fchmod " + out.draft_));
   return out;
 }
 
@@ -181,7 +193,10 @@ tl::expected<void, SysError> ensure_parent_directory(const std::string& path, mo
     if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0) {
       return tl::unexpected(SysError{EPERM, "flink directory " + dir + " is world-writable but not sticky"});
     }
-    if (st.st_uid != ::geteuid() && st.st_uid != 0) {
+    // A group directory (setgid, closed to others) of another member is as good as our own: in it
+    // every member can already rename and remove every member's files, whoever owns it.
+    const bool group_dir = (st.st_mode & S_ISGID) != 0 && (st.st_mode & S_IRWXO) == 0 && may_use_group(st.st_gid);
+    if (st.st_uid != ::geteuid() && st.st_uid != 0 && !group_dir) {
       return tl::unexpected(SysError{EPERM, "flink directory " + dir + " belongs to uid " + std::to_string(st.st_uid)});
     }
     return {};

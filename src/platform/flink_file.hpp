@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,13 +31,16 @@ struct OpenFlink {
 // segment name).
 tl::expected<OpenFlink, FlinkReadError> read_flink(const std::string& path);
 
-// A flink file being written, "<path>.<pid>.<random>.tmp": mode 0600 (then `mode`), locked by its
-// creator from the start. create writes the segment's name into it *before* it creates the
-// segment, so a create killed at any point leaves a trail: a draft whose lock is free and whose
-// creator is gone, naming the segment it may have left (stale_drafts finds them).
+// A flink file being written, "<path>.<pid>.<random>.tmp": created 0600 and locked by its creator,
+// then given `group` (when set) and only then `mode`, so it is never open to a group it was not
+// meant for; without `group` it keeps the group its directory gives it (a setgid directory's own).
+// create writes the segment's name into it *before* it creates the segment, so a create killed at
+// any point leaves a trail: a draft whose lock is free and whose creator is gone, naming the segment
+// it may have left (stale_drafts finds them).
 class FlinkDraft {
  public:
-  static tl::expected<FlinkDraft, SysError> begin(const std::string& path, mode_t mode);
+  static tl::expected<FlinkDraft, SysError> begin(const std::string& path, mode_t mode,
+                                                  std::optional<gid_t> group = std::nullopt);
   FlinkDraft(FlinkDraft&& other) noexcept;
   FlinkDraft& operator=(FlinkDraft&&) = delete;
   FlinkDraft(const FlinkDraft&) = delete;
@@ -44,6 +48,8 @@ class FlinkDraft {
   // Removes the draft file unless it was published.
   ~FlinkDraft();
 
+  // The group the draft file has: `group` if one was given, else the one its directory gave it.
+  gid_t group() const { return group_; }
   // Replaces the draft's content with `name`.
   tl::expected<void, SysError> record(const std::string& name);
   // link()s the draft into place, which fails with EEXIST if `path` exists, then removes the draft
@@ -55,6 +61,7 @@ class FlinkDraft {
   std::string path_;
   std::string draft_;
   UniqueFd fd_;
+  gid_t group_ = 0;
 };
 
 // A draft left behind by a create that died: its lock is free and the pid in its name runs no
@@ -76,6 +83,9 @@ tl::expected<bool, SysError> try_lock_exclusive(int fd, const std::string& what)
 
 // Removes `path` only while it still names the file open as `fd` (never a successor's file).
 void unlink_if_same(const std::string& path, int fd);
+
+// The directory part of `path`: "." when it has no '/', "/" for a file in the root.
+std::string parent_of(const std::string& path);
 
 // Creates the parent directory of `path` if missing, with `mode` (not masked by umask).
 tl::expected<void, SysError> ensure_parent_directory(const std::string& path, mode_t mode);

@@ -4,8 +4,11 @@
 #include <limits.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 
 #include "platform/process.hpp"
 
@@ -41,12 +44,27 @@ tl::expected<void, SysError> reserve_memory(int fd, std::uint64_t size, const st
 tl::expected<ObjectInfo, SysError> stat_fd(int fd, const std::string& what) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) return tl::unexpected(last_error("fstat " + what));
-  return ObjectInfo{static_cast<std::uint64_t>(st.st_size), st.st_uid, st.st_mode & 07777, S_ISREG(st.st_mode)};
+  return ObjectInfo{static_cast<std::uint64_t>(st.st_size), st.st_uid, st.st_mode & 07777, S_ISREG(st.st_mode),
+                    st.st_gid};
 }
 
 tl::expected<void, SysError> set_mode(int fd, mode_t mode, const std::string& what) {
   if (::fchmod(fd, mode) != 0) return tl::unexpected(last_error("fchmod " + what));
   return {};
+}
+
+tl::expected<void, SysError> set_group(int fd, gid_t gid, const std::string& what) {
+  if (::fchown(fd, static_cast<uid_t>(-1), gid) != 0) return tl::unexpected(last_error("fchown " + what));
+  return {};
+}
+
+bool may_use_group(gid_t gid) {
+  if (::geteuid() == 0 || ::getegid() == gid) return true;
+  const int n = ::getgroups(0, nullptr);
+  if (n <= 0) return false;
+  std::vector<gid_t> groups(static_cast<std::size_t>(n));
+  const int got = ::getgroups(n, groups.data());
+  return got > 0 && std::find(groups.begin(), groups.begin() + got, gid) != groups.begin() + got;
 }
 
 std::string random_segment_name() {

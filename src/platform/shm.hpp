@@ -31,11 +31,20 @@ struct ObjectInfo {
   uid_t uid = 0;
   mode_t mode = 0;
   bool regular = false;
+  gid_t gid = 0;
 };
 tl::expected<ObjectInfo, SysError> stat_fd(int fd, const std::string& what);
 
 // Sets the permission bits exactly (not masked by umask).
 tl::expected<void, SysError> set_mode(int fd, mode_t mode, const std::string& what);
+
+// Gives the open file or object to group `gid` (fchown, owner unchanged). A caller that is not
+// root may name only a group it is a member of (EPERM otherwise).
+tl::expected<void, SysError> set_group(int fd, gid_t gid, const std::string& what);
+
+// True when this process may give a file to `gid`: it is root, or `gid` is its effective group or
+// one of its supplementary groups.
+bool may_use_group(gid_t gid);
 
 // A random name in ZeroDDS's scheme: "/shmem_" and a u64 in upper-case hex without padding.
 std::string random_segment_name();

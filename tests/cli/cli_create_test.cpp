@@ -1,9 +1,13 @@
 // `shmslot create`: the ready line, ownership until a signal, and the cleanup after it.
+#include <grp.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include <gtest/gtest.h>
 #include <shmslot/posix_slot_allocator.hpp>
@@ -11,6 +15,7 @@
 
 #include "cli_process.hpp"
 #include "leftovers.hpp"
+#include "support/skip_or_fail.hpp"
 #include "support/temp_flink.hpp"
 
 namespace shmslot::test {
@@ -119,6 +124,55 @@ TEST(CliCreate, RecoversTheLeftoversOfAKilledCreate) {
   again.signal(SIGINT);
   EXPECT_EQ(again.wait().exit_code, 0);
   EXPECT_FALSE(shm_exists(ready.shm_name));
+}
+
+// A group other than this process's own, so that the segment's group shows that --group set it.
+std::optional<std::pair<std::string, gid_t>> another_group() {
+  ::setgrent();
+  std::optional<std::pair<std::string, gid_t>> found;
+  while (const group* g = ::getgrent()) {
+    if (g->gr_gid != ::getegid()) {
+      found.emplace(g->gr_name, g->gr_gid);
+      break;
+    }
+  }
+  ::endgrent();
+  return found;
+}
+
+TEST(CliCreate, GroupByNameOrGidSharesSegmentAndFlinkFile) {
+  if (::geteuid() != 0) SHMSLOT_SKIP_OR_FAIL_IN_CI("needs root to give a segment to a group it is not in");
+  const auto other = another_group();
+  ASSERT_TRUE(other) << "no group besides our own in the group database";
+  TempFlinkDir dir;
+  for (const std::string& group : {other->first, std::to_string(other->second)}) {
+    CliProcess create({"create", "seg", "--slots", "2", "--capacity", "64", "--group", group}, dir.path());
+    const auto line = create.read_line();
+    ASSERT_TRUE(line) << group << ": " << create.wait().err;
+    const Ready ready = parse_ready(*line);
+    struct stat seg {};
+    ASSERT_EQ(::stat(("/dev/shm" + ready.shm_name).c_str(), &seg), 0);
+    EXPECT_EQ(seg.st_mode & 07777, 0660U) << group;  // --group alone means 0660
+    EXPECT_EQ(seg.st_gid, other->second) << group;
+    struct stat file {};
+    ASSERT_EQ(::lstat(ready.flink.c_str(), &file), 0);
+    EXPECT_EQ(file.st_mode & 07777, 0640U) << group;  // never writable by the group
+    EXPECT_EQ(file.st_gid, other->second) << group;
+    create.signal(SIGINT);
+    EXPECT_EQ(create.wait().exit_code, 0);
+  }
+  EXPECT_TRUE(dir.entries().empty());
+}
+
+TEST(CliCreate, AnUnknownGroupIsAUsageErrorAndNothingIsCreated) {
+  TempFlinkDir dir;
+  const CliResult r =
+      run_cli({"create", "seg", "--slots", "2", "--capacity", "64", "--group", "no-such-group-x7"}, dir.path());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err.rfind("shmslot create: --group: no group named 'no-such-group-x7'", 0), 0U) << r.err;
+  EXPECT_EQ(lines_of(r.err).size(), 1U) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_TRUE(dir.entries().empty());
 }
 
 TEST(CliCreate, UsageErrorsExitWith2) {

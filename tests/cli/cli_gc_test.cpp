@@ -4,6 +4,7 @@
 // same time keep dead owners' segments in /dev/shm on purpose.
 #include <signal.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <sstream>
 #include <string>
@@ -12,6 +13,8 @@
 
 #include "cli_process.hpp"
 #include "leftovers.hpp"
+#include "support/other_user.hpp"
+#include "support/skip_or_fail.hpp"
 #include "support/temp_flink.hpp"
 
 namespace shmslot::test {
@@ -85,6 +88,56 @@ TEST(CliGc, DryRunListsAKilledCreatesLeftoversAndGcRemovesThem) {
   live.signal(SIGINT);
   EXPECT_EQ(live.wait().exit_code, 0);
   EXPECT_FALSE(shm_exists(alive));
+}
+
+// Another user's dead segment in the sticky /dev/shm: gc run by a member of its group keeps it and
+// says whose it is and why, and exits 0; gc run by root removes it.
+TEST(CliGc, AnotherUsersDeadSegmentIsKeptWithTheReasonAndRootRemovesIt) {
+  if (::geteuid() != 0) SHMSLOT_SKIP_OR_FAIL_IN_CI("needs root to run gc as other users");
+  constexpr gid_t kGroup = 61000;
+  const Identity user_a{61001, 61001, {kGroup}};
+  const Identity user_b{61002, 61002, {kGroup}};
+  const SharedDir dir = SharedDir::group_dir(kGroup);
+  ASSERT_TRUE(dir.ok());
+  const std::string flink = dir.path() + "/killed";
+  ASSERT_EQ(run_as(user_a,
+                   [&] {
+                     CliProcess create(
+                         {"create", "killed", "--slots", "4", "--capacity", "64", "--group", std::to_string(kGroup)},
+                         dir.path());
+                     if (!create.read_line()) return int{kFirstCheck};
+                     create.signal(SIGKILL);
+                     return create.wait().exit_code == 128 + SIGKILL ? int{kOk} : kFirstCheck + 1;
+                   }),
+            kOk);
+  ShmCleanup cleanup;
+  const std::string name = cleanup.add(slurp(flink));
+  ASSERT_FALSE(name.empty());
+
+  EXPECT_EQ(run_as(user_b,
+                   [&] {
+                     const CliResult r = run_cli({"gc", "--only-named"}, dir.path());
+                     if (r.exit_code != 0) return int{kFirstCheck};
+                     if (!contains(r.out, "kept segment /dev/shm" + name + ": shmslot segment of dead owner pid ")) {
+                       return kFirstCheck + 1;
+                     }
+                     if (!contains(r.out,
+                                   "; owned by uid 61001, /dev/shm is sticky: only that user or root may "
+                                   "remove it\n")) {
+                       return kFirstCheck + 2;
+                     }
+                     if (!contains(r.out, "kept flink " + flink + ": names " + name)) return kFirstCheck + 3;
+                     return contains(r.out, "nothing to remove") ? int{kOk} : kFirstCheck + 4;
+                   }),
+            kOk);
+  EXPECT_TRUE(shm_exists(name));
+
+  const CliResult r = run_cli({"gc", "--only-named"}, dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "removed segment /dev/shm" + name)) << r.out;
+  EXPECT_TRUE(contains(r.out, "removed flink " + flink)) << r.out;
+  EXPECT_FALSE(contains(r.out, "kept")) << r.out;
+  EXPECT_FALSE(shm_exists(name));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "core/layout.hpp"
 #include "raw_segment.hpp"
 #include "shmslot/shmslot.hpp"
+#include "support/skip_or_fail.hpp"
 #include "support/temp_flink.hpp"
 
 namespace shmslot::test {
@@ -179,7 +180,7 @@ TEST(PosixBadInput, SegmentOfAnotherUserIsRefusedUnlessAllowed) {
   ASSERT_TRUE(owner);
   const std::string path = "/dev/shm" + owner->shm_name();
   const uid_t other = ::geteuid() + 4242;
-  if (::chown(path.c_str(), other, static_cast<gid_t>(-1)) != 0) GTEST_SKIP() << "chown needs root";
+  if (::chown(path.c_str(), other, static_cast<gid_t>(-1)) != 0) SHMSLOT_SKIP_OR_FAIL_IN_CI("chown needs root");
   auto r = PosixSlotAllocator::attach(dir.flink("a"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, PosixErrorCode::ForeignOwner);

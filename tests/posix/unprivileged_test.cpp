@@ -2,71 +2,31 @@
 // bits; these tests fork a child that drops to the unprivileged user "nobody" (uid/gid 65534) and
 // check what that user can and cannot do with root's segments, and what root does with its.
 #include <fcntl.h>
-#include <grp.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <filesystem>
 #include <string>
 
 #include "shmslot/shmslot.hpp"
 #include "support/child_process.hpp"
+#include "support/other_user.hpp"
+#include "support/skip_or_fail.hpp"
 
 namespace shmslot::test {
 namespace {
 
-constexpr uid_t kNobody = 65534;
-constexpr auto kWatchdog = std::chrono::seconds(30);
-
-// Exit codes of the unprivileged children: 0 is "as expected", anything else names the check
-// that failed.
-enum ChildExit : int { kOk = 0, kDropFailed = 10, kFirstCheck = 11 };
-
-// Drops every privilege of this (forked, single-threaded) process for good.
-bool drop_to_nobody() {
-  return ::setgroups(0, nullptr) == 0 && ::setgid(kNobody) == 0 && ::setuid(kNobody) == 0 && ::geteuid() == kNobody;
-}
-
-// A directory both users can enter: /tmp/shmslot-unpriv-XXXXXX, mode 1777 like /tmp itself, so the
-// other user may create files there but not remove ours.
-class SharedDir {
- public:
-  SharedDir() {
-    std::string tmpl = "/tmp/shmslot-unpriv-XXXXXX";
-    if (::mkdtemp(tmpl.data()) != nullptr) {
-      path_ = tmpl;
-      ::chmod(path_.c_str(), 01777);
-    }
-  }
-  ~SharedDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  SharedDir(const SharedDir&) = delete;
-  SharedDir& operator=(const SharedDir&) = delete;
-  bool ok() const { return !path_.empty(); }
-  std::string flink(const std::string& name) const { return path_ + "/" + name + ".flink"; }
-
- private:
-  std::string path_;
-};
-
 class PosixUnprivileged : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root to switch to another user (the CI runs as root)";
+    if (::geteuid() != 0) SHMSLOT_SKIP_OR_FAIL_IN_CI("needs root to switch to another user (the CI runs as root)");
     ASSERT_TRUE(dir_.ok());
   }
 
   // Runs `check` as nobody in a child; its return value is the child's exit code.
-  static int as_nobody(const std::function<int()>& check) {
-    ChildProcess child([&] { return drop_to_nobody() ? check() : int{kDropFailed}; });
-    const auto code = child.wait(kWatchdog);
-    return code.value_or(-1);
-  }
+  static int as_nobody(const std::function<int()>& check) { return run_as(kNobody, check); }
 
   SharedDir dir_;
 };
@@ -122,7 +82,7 @@ TEST_F(PosixUnprivileged, SegmentOfAnotherUserNeedsOptIn) {
   ASSERT_EQ(::pipe(ready), 0);
   ASSERT_EQ(::pipe(done), 0);
   ChildProcess child([&] {
-    if (!drop_to_nobody()) return int{kDropFailed};
+    if (!become(kNobody)) return int{kDropFailed};
     // Group/other-readable, so that only the ownership check can refuse root below.
     CreateOptions options;
     options.mode = 0644;
@@ -145,7 +105,7 @@ TEST_F(PosixUnprivileged, SegmentOfAnotherUserNeedsOptIn) {
   EXPECT_TRUE(PosixSlotAllocator::attach(flink, allow));
 
   ASSERT_EQ(::write(done[1], &byte, 1), 1);
-  EXPECT_EQ(child.wait(kWatchdog), std::optional<int>{kOk});
+  EXPECT_EQ(child.wait(kChildWatchdog), std::optional<int>{kOk});
   for (int fd : {ready[0], ready[1], done[0], done[1]}) ::close(fd);
   // The unprivileged owner cleaned up after itself.
   EXPECT_FALSE(std::filesystem::exists(flink));

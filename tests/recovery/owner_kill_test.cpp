@@ -190,7 +190,7 @@ TEST(OwnerKilled, WhatItLeftIsCollectedWhileItsReadersStillRead) {
   ASSERT_TRUE(collected) << collected.error().message();
   bool segment = false;
   bool flink_file = false;
-  for (const GcEntry& e : *collected) {
+  for (const GcEntry& e : collected->entries) {
     EXPECT_TRUE(e.removed) << e.path << ": " << e.error;
     segment = segment || (e.kind == GcKind::Segment && e.path == "/dev/shm" + name);
     flink_file = flink_file || (e.kind == GcKind::Flink && e.path == flink);

@@ -1,6 +1,7 @@
-// shmslot bridge FLINK --to-dds   --topic NAME [--reader N] [--type-hash HEX] [QOS] [--stats SEC]
+// shmslot bridge FLINK --to-dds   --topic NAME [--reader N] [--type-hash HEX] [--group NAME|GID] [QOS]
+//                                 [--stats SEC]
 // shmslot bridge FLINK --from-dds --topic NAME --slots N --capacity BYTES [--type-hash HEX] [--mask HEX]
-//                                 [QOS] [--stats SEC]
+//                                 [--group NAME|GID] [QOS] [--stats SEC]
 // Forwards samples between a segment and a DDS topic over Cyclone DDS (docs/bridge.md): --to-dds
 // reads an existing segment as a registered reader, --from-dds creates and owns the segment it
 // writes. QOS: --domain N --qos reliable|best-effort --depth N.
@@ -20,6 +21,7 @@
 #include "command.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "group_option.hpp"
 #include "segment_access.hpp"
 #include "stop_signal.hpp"
 
@@ -46,6 +48,7 @@ struct Options {
   std::size_t slots = 0;
   std::size_t capacity = 0;
   std::string mask;
+  std::string group;
 };
 
 bridge::LinkOptions link_options(const Options& o) {
@@ -105,7 +108,9 @@ class Reporter {
 };
 
 int run_to_dds(const Options& o) {
-  auto segment = attach_segment(kCommand, o.flink, o.type_hash);
+  auto group = resolve_group(kCommand, o.group);
+  if (!group) return group.error();
+  auto segment = attach_segment(kCommand, o.flink, o.type_hash, *group);
   if (!segment) return segment.error();
   install_stop_handlers();
   bridge::ToDdsOptions options;
@@ -139,8 +144,12 @@ int run_to_dds(const Options& o) {
 }
 
 int run_from_dds(const Options& o) {
+  auto group = resolve_group(kCommand, o.group);
+  if (!group) return group.error();
   install_stop_handlers();  // before the segment exists: a Ctrl-C from now on still removes it
   CreateOptions create;
+  create.group = *group;
+  if (create.group) create.mode = 0660;
   if (!o.type_hash.empty()) create.type_hash = type_hash_from_hex(o.type_hash);
   auto segment = PosixSlotAllocator::create(o.flink, o.slots, o.capacity, create);
   if (!segment) return fail(kCommand, segment.error());
@@ -217,6 +226,9 @@ void register_bridge(CLI::App& app) {
   cmd->add_option("--mask", o->mask, "--from-dds: active readers (hex); default: the registered readers")
       ->check(hex32_validator())
       ->needs(from);
+  add_group_option(*cmd, o->group,
+                   "--from-dds: share the segment with this group (mode 0660); --to-dds: accept another member's "
+                   "segment shared with it (name or numeric gid)");
   set_action(*cmd, [o] {
     if (o->to_dds == o->from_dds) return fail(kCommand, kExitUsage, "give one of --to-dds and --from-dds");
     if (o->from_dds && (o->slots == 0 || o->capacity == 0)) {

@@ -1,4 +1,4 @@
-// shmslot create FLINK --slots N --capacity BYTES [--mode 0660] [--type-hash HEX] [--wake-always]
+// shmslot create FLINK --slots N --capacity BYTES [--mode 0660] [--group NAME|GID] [--type-hash HEX] [--wake-always]
 // Creates a segment and owns it until SIGINT, SIGTERM or SIGHUP; then removes flink and segment.
 #include <sys/types.h>
 
@@ -13,6 +13,7 @@
 #include "command.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "group_option.hpp"
 #include "segment_access.hpp"
 #include "stop_signal.hpp"
 
@@ -27,6 +28,7 @@ struct Options {
   std::size_t slots = 0;
   std::size_t capacity = 0;
   std::string mode = "0600";
+  std::string group;
   std::string type_hash;
   bool wake_always = false;
 };
@@ -41,12 +43,17 @@ CLI::Validator octal_mode_validator() {
       "OCTAL");
 }
 
-int run(const Options& o) {
+int run(const Options& o, bool mode_given) {
   // Blocked before the segment exists: a Ctrl-C that arrives while creating waits, and then
   // removes what was created, instead of killing the process with the segment half made.
   block_stop_signals();
   CreateOptions options;
+  // Resolved before anything is created: a mistyped group leaves nothing behind.
+  auto group = resolve_group(kCommand, o.group);
+  if (!group) return group.error();
+  options.group = *group;
   options.mode = static_cast<mode_t>(std::stoul(o.mode, nullptr, 8));
+  if (options.group && !mode_given) options.mode = 0660;  // --group alone shares the segment
   if (!o.type_hash.empty()) options.type_hash = type_hash_from_hex(o.type_hash);
   options.notify = o.wake_always ? NotifyMode::WakeAlways : NotifyMode::WakeOnDemand;
   auto segment = PosixSlotAllocator::create(o.flink, o.slots, o.capacity, options);
@@ -79,11 +86,12 @@ void register_create(CLI::App& app) {
   cmd->add_option("--mode", o->mode, "Permissions of segment and flink file, octal (must include 0600)")
       ->capture_default_str()
       ->check(octal_mode_validator());
+  add_group_option(*cmd, o->group, std::string(kCreateGroupHelp) + " (--mode defaults to 0660 then)");
   cmd->add_option("--type-hash", o->type_hash, "Type hash recorded in the segment (32 hex digits)")
       ->check(type_hash_validator());
   cmd->add_flag("--wake-always", o->wake_always,
                 "Wake waiters on every commit (needed when ZeroDDS processes wait on the segment)");
-  set_action(*cmd, [o] { return run(*o); });
+  set_action(*cmd, [o, cmd] { return run(*o, cmd->count("--mode") > 0); });
 }
 
 }  // namespace shmslot::cli

@@ -1,5 +1,6 @@
 // shmslot gc [--dry-run] [--dir DIR] [--only-named]
-// Lists and removes what dead owners left behind (collect_garbage in shmslot/gc.hpp).
+// Lists and removes what dead owners left behind (collect_garbage in shmslot/gc.hpp), and lists
+// what other users left that this user may not remove.
 #include <memory>
 #include <string>
 
@@ -29,10 +30,10 @@ int run(const Options& o) {
   options.dry_run = o.dry_run;
   options.flink_dir = o.dir;
   options.only_named = o.only_named;
-  auto entries = collect_garbage(options);
-  if (!entries) return fail(kCommand, entries.error());
+  auto report = collect_garbage(options);
+  if (!report) return fail(kCommand, report.error());
   int code = kExitOk;
-  for (const GcEntry& e : *entries) {
+  for (const GcEntry& e : report->entries) {
     if (o.dry_run) {
       fmt::print("would remove {} {}: {}\n", kind_name(e.kind), e.path, e.reason);
     } else if (e.removed) {
@@ -42,7 +43,12 @@ int run(const Options& o) {
                   fmt::format("could not remove {} {} ({}): {}", kind_name(e.kind), e.path, e.reason, e.error));
     }
   }
-  if (entries->empty()) fmt::print("nothing to remove\n");
+  // Another user's garbage this user may not remove is not a failure of gc: it says whose it is and
+  // who can remove it.
+  for (const GcKept& k : report->kept) {
+    fmt::print("kept {} {}: {}; {}\n", kind_name(k.kind), k.path, k.reason, k.why_kept);
+  }
+  if (report->entries.empty()) fmt::print("nothing to remove\n");
   return code;
 }
 
@@ -56,7 +62,10 @@ void register_gc(CLI::App& app) {
                   "flink directory that name no segment (or one removed here). A file there that holds no\n"
                   "segment name (empty, or other bytes) is removed only when it is a regular file of this\n"
                   "user, at most 255 bytes, unlocked, and unchanged for {} s. Never touches a ZeroDDS\n"
-                  "segment, a live owner's segment, another user's object, a symlink or a directory.",
+                  "segment, a live owner's segment, a symlink or a directory. Another user's dead segment or\n"
+                  "flink file is removed only where this user may remove it (root; or the file's or the\n"
+                  "directory's owner, in a sticky directory such as /dev/shm); otherwise a line 'kept ...'\n"
+                  "says whose it is and why it stays.",
                   kGcNamelessFlinkAge.count()));
   cmd->add_flag("--dry-run", o->dry_run, "List what would be removed; remove nothing");
   cmd->add_option("--dir", o->dir, "Flink directory to clean (default: $SHMSLOT_DIR, else /tmp/shmslot)");

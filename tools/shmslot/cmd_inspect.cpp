@@ -1,4 +1,4 @@
-// shmslot inspect FLINK [--json] [--all] [--watch [--interval MS]]
+// shmslot inspect FLINK [--group NAME|GID] [--json] [--all] [--watch [--interval MS]]
 // Attaches as a consumer and prints a snapshot: header, every slot, the reader cursors. Never takes
 // part in the protocol (no mark_read, no pin, no reserve); the snapshot's fields are each current
 // but not mutually consistent under load.
@@ -15,6 +15,7 @@
 #include "command.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "group_option.hpp"
 #include "inspect_render.hpp"
 #include "segment_access.hpp"
 #include "stop_signal.hpp"
@@ -27,6 +28,7 @@ constexpr const char* kCommand = "inspect";
 
 struct Options {
   std::string flink;
+  std::string group;
   bool json = false;
   bool all = false;
   bool watch = false;
@@ -34,7 +36,9 @@ struct Options {
 };
 
 int run(const Options& o) {
-  auto segment = attach_segment(kCommand, o.flink);
+  auto group = resolve_group(kCommand, o.group);
+  if (!group) return group.error();
+  auto segment = attach_segment(kCommand, o.flink, {}, *group);
   if (!segment) return segment.error();
   install_stop_handlers();
   InspectView view;
@@ -76,6 +80,7 @@ void register_inspect(CLI::App& app) {
                               "writes is shown with those slots marked 'damaged', and exits 4.");
   cmd->add_option("flink", o->flink, "Flink path (a name without '/' lives in $SHMSLOT_DIR or /tmp/shmslot)")
       ->required();
+  add_group_option(*cmd, o->group, kAttachGroupHelp);
   cmd->add_flag("--json", o->json, "Print one JSON object (with --watch: one per line and refresh)");
   cmd->add_flag("--all", o->all, "Show all 32 reader cursors, not only the non-zero ones");
   CLI::Option* watch = cmd->add_flag(

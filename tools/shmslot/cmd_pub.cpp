@@ -1,4 +1,4 @@
-// shmslot pub FLINK [--file PATH | --generate --size BYTES [--count N] [--rate HZ]] [--mask HEX]
+// shmslot pub FLINK [--group NAME|GID] [--file PATH | --generate --size BYTES [--count N] [--rate HZ]] [--mask HEX]
 // Publishes lines of stdin or a file, or generated verifiable payloads (generated_payload.hpp), one
 // sample each. Waits on the change counter while the segment is full.
 #include <fcntl.h>
@@ -20,6 +20,7 @@
 #include "exit_codes.hpp"
 #include "file_descriptor.hpp"
 #include "generated_payload.hpp"
+#include "group_option.hpp"
 #include "line_reader.hpp"
 #include "progress.hpp"
 #include "sample_publisher.hpp"
@@ -34,6 +35,7 @@ constexpr const char* kCommand = "pub";
 
 struct Options {
   std::string flink;
+  std::string group;
   std::string file;
   bool generate = false;
   std::size_t size = 0;
@@ -103,7 +105,9 @@ int publish_lines(const Options& o, std::size_t capacity, SamplePublisher& pub, 
 }
 
 int run(const Options& o) {
-  auto segment = attach_segment(kCommand, o.flink, o.type_hash);
+  auto group = resolve_group(kCommand, o.group);
+  if (!group) return group.error();
+  auto segment = attach_segment(kCommand, o.flink, o.type_hash, *group);
   if (!segment) return segment.error();
   if (!segment->has_extension()) {
     return fail(kCommand, kExitFailure,
@@ -131,6 +135,7 @@ void register_pub(CLI::App& app) {
                               "terminal, or with --progress.");
   cmd->add_option("flink", o->flink, "Flink path (a name without '/' lives in $SHMSLOT_DIR or /tmp/shmslot)")
       ->required();
+  add_group_option(*cmd, o->group, kAttachGroupHelp);
   CLI::Option* file = cmd->add_option("--file", o->file, "Publish the lines of this file instead of stdin");
   CLI::Option* generate = cmd->add_flag(
       "--generate", o->generate,

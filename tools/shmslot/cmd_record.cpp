@@ -1,5 +1,5 @@
 // shmslot record FLINK... --output PATH [--compression none|zstd|lz4] [--chunk-size BYTES] [--reader N]
-//                         [--max N] [--duration SEC]
+//                         [--max N] [--duration SEC] [--group NAME|GID]
 // Records the samples of one or more segments into an MCAP file, one channel per segment, until
 // Ctrl-C, --max, --duration or every segment is gone; the file is finished (summary, footer) in
 // each of these cases.
@@ -24,6 +24,7 @@
 #include "command.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "group_option.hpp"
 #include "mcap_writer.hpp"
 #include "recording_format.hpp"
 #include "segment_access.hpp"
@@ -50,6 +51,7 @@ struct Options {
   std::optional<std::uint32_t> reader;
   std::uint64_t max = 0;
   double duration_s = 0;
+  std::string group;
 };
 
 // A line on stdout that cannot throw: a reader of our output that went away (`record ... | head -1`)
@@ -318,11 +320,13 @@ int run(const Options& o) {
   if (::lstat(o.output.c_str(), &st) == 0) {
     return fail(kCommand, kExitFailure, fmt::format("{} exists; the recorder never overwrites a file", o.output));
   }
+  auto group = resolve_group(kCommand, o.group);
+  if (!group) return group.error();
   // Stop signals from here on end in a finished file, whatever the recorder is doing.
   install_stop_handlers();
   std::vector<Source> sources;
   for (const std::string& flink : o.flinks) {
-    auto segment = attach_segment(kCommand, flink);
+    auto segment = attach_segment(kCommand, flink, {}, *group);
     if (!segment) return segment.error();
     sources.emplace_back(flink, std::move(*segment));
   }
@@ -378,6 +382,7 @@ void register_record(CLI::App& app) {
                   "Reader index (0..31) on every segment; default: a free one is registered "
                   "(ZeroDDS segments: 0); exit 7 if a live process holds it")
       ->check(CLI::Range(0U, 31U));
+  add_group_option(*cmd, o->group, kAttachGroupHelp);
   cmd->add_option("--max", o->max, "Stop after N samples in all (0: no limit)")
       ->capture_default_str()
       ->check(finite_range_validator(0, 1e18));

@@ -1,4 +1,5 @@
 // shmslot replay FILE [--map TOPIC=FLINK]... [--rate X] [--slots N] [--mask HEX] [--wait-for-readers N]
+//                     [--group NAME|GID]
 // Publishes the messages of an MCAP file into segments, one per channel: the recorded segments
 // (created with the recorded capacity, slot count and type hash, or attached when a shmslot
 // segment is there), at the recorded pace, X times faster, or as fast as possible (--rate 0).
@@ -22,6 +23,7 @@
 #include "command.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "group_option.hpp"
 #include "mcap_reader.hpp"
 #include "progress.hpp"
 #include "recording_format.hpp"
@@ -46,6 +48,7 @@ struct Options {
   std::size_t slots = 0;
   std::string mask;
   std::uint32_t wait_for_readers = 0;
+  std::string group;
 };
 
 // What the first pass over the file learned about one channel.
@@ -95,7 +98,8 @@ tl::expected<std::map<std::uint16_t, ChannelScan>, int> scan(const Options& o, m
 }
 
 // Attaches a live shmslot segment at the target's flink path, or creates one as recorded.
-int open_target(const Options& o, const mcap::Channel& channel, const ChannelScan& scanned, Target& t) {
+int open_target(const Options& o, std::optional<gid_t> group, const mcap::Channel& channel, const ChannelScan& scanned,
+                Target& t) {
   const mcap::KeyValues& meta = channel.metadata;
   std::optional<TypeHash> type_hash;
   if (const auto it = meta.find(recording::kTypeHash); it != meta.end() && !it->second.empty()) {
@@ -107,6 +111,7 @@ int open_target(const Options& o, const mcap::Channel& channel, const ChannelSca
   }
   AttachOptions attach_options;
   attach_options.expected_type_hash = type_hash;
+  attach_options.group = group;
   auto attached = PosixSlotAllocator::attach(t.flink, attach_options);
   if (attached && attached->owner_alive()) {
     if (!attached->has_extension()) {
@@ -134,6 +139,8 @@ int open_target(const Options& o, const mcap::Channel& channel, const ChannelSca
   if (slots == 0 || slots > kMaxSlots) slots = kDefaultSlots;
   CreateOptions create_options;
   create_options.type_hash = type_hash;
+  create_options.group = group;
+  if (group) create_options.mode = 0660;
   auto created = PosixSlotAllocator::create(t.flink, slots, capacity, create_options);
   if (!created) return fail(kCommand, created.error());
   t.segment.emplace(std::move(*created));
@@ -180,6 +187,8 @@ tl::expected<std::map<std::string, std::string>, int> parse_maps(const Options& 
 int run(const Options& o) {
   auto maps = parse_maps(o);
   if (!maps) return maps.error();
+  auto group = resolve_group(kCommand, o.group);
+  if (!group) return group.error();
   auto reader = mcap::Reader::open(o.file);
   if (!reader) return file_error(o, reader.error());
   std::uint64_t total = 0;
@@ -210,7 +219,7 @@ int run(const Options& o) {
       return fail(kCommand, kExitUsage,
                   fmt::format("two channels would be replayed into {}; give one of them another with --map", t.flink));
     }
-    if (int code = open_target(o, channel, scan_result, t); code != kExitOk) return code;
+    if (int code = open_target(o, *group, channel, scan_result, t); code != kExitOk) return code;
     target_of[id] = targets.size();
     targets.push_back(std::move(t));
   }
@@ -280,6 +289,9 @@ void register_replay(CLI::App& app) {
   cmd->add_option("--wait-for-readers", o->wait_for_readers,
                   "Before publishing, wait until every segment has N registered readers")
       ->check(CLI::Range(0U, 32U));
+  add_group_option(*cmd, o->group,
+                   "Share the segments it creates with this group (name or numeric gid; mode 0660), and accept "
+                   "another member's segment shared with it");
   set_action(*cmd, [o] { return run(*o); });
 }
 

@@ -1,4 +1,4 @@
-// shmslot sub FLINK [--reader N] [--json|--hex|--count] [--verify] [--max N] [--timeout SEC]
+// shmslot sub FLINK [--group NAME|GID] [--reader N] [--json|--hex|--count] [--verify] [--max N] [--timeout SEC]
 // Reads as reader N in sequence order (next_unread_slot, read_slot_into, mark_read), sleeping on
 // the change counter while there is nothing new, and prints each sample.
 #include <unistd.h>
@@ -20,6 +20,7 @@
 #include "encoding.hpp"
 #include "exit_codes.hpp"
 #include "generated_payload.hpp"
+#include "group_option.hpp"
 #include "segment_access.hpp"
 #include "stop_signal.hpp"
 
@@ -38,6 +39,7 @@ constexpr std::uint32_t kDamageCheckMaxSlots = 65536;
 
 struct Options {
   std::string flink;
+  std::string group;
   std::uint32_t reader = 0;
   bool json = false;
   bool hex = false;
@@ -207,7 +209,9 @@ int claim_reader_index(const Options& o, PosixSlotAllocator& segment) {
 }
 
 int run(const Options& o) {
-  auto segment = attach_segment(kCommand, o.flink, o.type_hash);
+  auto group = resolve_group(kCommand, o.group);
+  if (!group) return group.error();
+  auto segment = attach_segment(kCommand, o.flink, o.type_hash, *group);
   if (!segment) return segment.error();
   install_stop_handlers();
   if (int code = claim_reader_index(o, *segment); code != kExitOk) return code;
@@ -240,6 +244,7 @@ void register_sub(CLI::App& app) {
                   "dead process left is taken over from the newest sample on.");
   cmd->add_option("flink", o->flink, "Flink path (a name without '/' lives in $SHMSLOT_DIR or /tmp/shmslot)")
       ->required();
+  add_group_option(*cmd, o->group, kAttachGroupHelp);
   cmd->add_option("--reader", o->reader, "Reader index (0..31); exit 7 if a live process holds it")
       ->capture_default_str()
       ->check(whole_number_validator(0, kMaxReaders - 1));

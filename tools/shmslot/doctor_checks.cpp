@@ -446,13 +446,13 @@ void check_gc(const DoctorInputs& in, std::vector<Finding>& out) {
   options.dry_run = true;
   options.flink_dir = in.flink_dir;
   options.only_named = in.only_named;
-  auto entries = collect_garbage(options);
-  if (!entries) {
-    out.push_back(problem("gc", "a dry run of gc failed: " + entries.error().message(),
+  auto report = collect_garbage(options);
+  if (!report) {
+    out.push_back(problem("gc", "a dry run of gc failed: " + report.error().message(),
                           "make " + in.flink_dir + " and /dev/shm listable"));
     return;
   }
-  for (const GcEntry& e : *entries) {
+  for (const GcEntry& e : report->entries) {
     if (e.kind == GcKind::Segment) {
       out.push_back(problem(
           "dead-owner", fmt::format("{}: {}", e.path, e.reason),
@@ -462,7 +462,14 @@ void check_gc(const DoctorInputs& in, std::vector<Finding>& out) {
       out.push_back(problem("gc", fmt::format("{}: {}", e.path, e.reason), "`shmslot gc` removes it"));
     }
   }
-  if (entries->empty()) out.push_back(ok("gc", "a dry run of gc finds nothing to remove"));
+  // Another user's garbage is that user's (or root's) to remove: worth knowing, not a fault here.
+  for (const GcKept& k : report->kept) {
+    out.push_back(info("gc", fmt::format("{}: {}; {}; `shmslot gc` run by uid {} or by root removes it", k.path,
+                                         k.reason, k.why_kept, k.owner)));
+  }
+  if (report->entries.empty() && report->kept.empty()) {
+    out.push_back(ok("gc", "a dry run of gc finds nothing to remove"));
+  }
 }
 
 std::optional<Space> statvfs_space(const std::string& path) {

@@ -16,9 +16,10 @@
 namespace shmslot::cli {
 
 tl::expected<PosixSlotAllocator, int> attach_segment(std::string_view command, const std::string& flink,
-                                                     const std::string& type_hash_hex) {
+                                                     const std::string& type_hash_hex, std::optional<gid_t> group) {
   AttachOptions options;
   if (!type_hash_hex.empty()) options.expected_type_hash = type_hash_from_hex(type_hash_hex);
+  options.group = group;
   auto segment = PosixSlotAllocator::attach(flink, options);
   if (!segment) {
     const PosixSlotError& e = segment.error();

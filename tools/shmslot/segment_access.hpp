@@ -1,6 +1,8 @@
 // Attaching to a segment from the command line, and noticing when its owner took it down.
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,10 +13,12 @@
 
 namespace shmslot::cli {
 
-/// Attaches to `flink` (checking `type_hash_hex` when not empty) as a consumer. On failure prints
-/// "shmslot <command>: <why>" and returns the exit code.
+/// Attaches to `flink` (checking `type_hash_hex` when not empty; accepting another user's segment
+/// shared with `group` when set) as a consumer. On failure prints "shmslot <command>: <why>" and
+/// returns the exit code.
 tl::expected<PosixSlotAllocator, int> attach_segment(std::string_view command, const std::string& flink,
-                                                     const std::string& type_hash_hex = {});
+                                                     const std::string& type_hash_hex = {},
+                                                     std::optional<gid_t> group = std::nullopt);
 
 /// What to do about a flink path that holds no segment name (BadFlink): remove it by hand, or let
 /// `shmslot gc` do it once it has been left alone long enough. Starts with "; ".
