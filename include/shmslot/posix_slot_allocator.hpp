@@ -37,6 +37,10 @@ enum class PosixErrorCode {
   TypeMismatch,
   /// The segment is owned by another user and the caller did not opt in (AttachOptions).
   ForeignOwner,
+  /// The segment was created in another pid namespace (a container that shares /dev/shm but not the
+  /// pid namespace): pids there name other processes, so liveness could not be judged. Retry does
+  /// not help; run the processes in one pid namespace.
+  ForeignPidNamespace,
   /// A slot operation failed (`slot`).
   Slot,
 };

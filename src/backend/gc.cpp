@@ -38,24 +38,29 @@ enum class Verdict {
   NotOurs,  // not a shmslot segment, or unreadable: never touched
   Alive,    // a shmslot segment whose recorded owner runs
   Dead,     // a shmslot segment whose recorded owner is gone
+  Foreign,  // a shmslot segment of another pid namespace: its owner cannot be judged from here
 };
 
 struct Probe {
   Verdict verdict = Verdict::NotOurs;
   std::uint32_t owner_pid = 0;
   uid_t uid = 0;  // the object's owner
+  std::string why_foreign;  // Foreign: why its owner cannot be judged
 };
 
 // Whether `name` is a shmslot segment this process can read, and whether its recorded owner is
 // alive.
 Probe probe_segment(const std::string& name) {
   auto fd = platform::shm_open_existing(name, /*read_only=*/true);
-  if (!fd) return Probe{fd.error().err == ENOENT ? Verdict::Missing : Verdict::NotOurs, 0, 0};
+  if (!fd) return Probe{fd.error().err == ENOENT ? Verdict::Missing : Verdict::NotOurs, 0, 0, {}};
   auto info = platform::stat_fd(fd->get(), name);
   if (!info || !info->regular) return Probe{};
   const auto owner = read_recorded_owner(fd->get(), info->size);
   if (!owner) return Probe{};
-  return Probe{owner->alive() ? Verdict::Alive : Verdict::Dead, owner->pid, info->uid};
+  if (auto why = foreign_pid_namespace(owner->pid_namespace)) {
+    return Probe{Verdict::Foreign, owner->pid, info->uid, std::move(*why)};
+  }
+  return Probe{owner->alive() ? Verdict::Alive : Verdict::Dead, owner->pid, info->uid, {}};
 }
 
 // A flink file in the directory, of any uid, with a valid segment name.
@@ -210,7 +215,14 @@ tl::expected<GcReport, PosixSlotError> collect_garbage(const GcOptions& options)
   std::map<std::string, std::uint32_t> collected;  // segment name -> its dead owner's pid
   std::map<std::string, std::uint32_t> kept_segments;  // dead, but this process may not remove it
   for (const auto& name : candidates) {
-    const Probe probe = probe_segment(name);
+    Probe probe = probe_segment(name);
+    if (probe.verdict == Verdict::Foreign) {
+      report.kept.push_back(GcKept{GcKind::Segment, std::string(kShmDir) + name,
+                                   "shmslot segment of owner pid " + std::to_string(probe.owner_pid) +
+                                       " in another pid namespace, alive or not",
+                                   probe.uid, "its owner's liveness cannot be judged here: " + probe.why_foreign});
+      continue;
+    }
     if (probe.verdict != Verdict::Dead) continue;
     bool locked = false;
     for (const auto& f : *flinks) locked = locked || (f.name == name && flink_locked(f.path, name));

@@ -99,6 +99,9 @@ tl::expected<Leftover, PosixSlotError> clear_leftover(const std::string& path) {
                                             ", which is not a segment shmslot created; its owner's liveness cannot "
                                             "be checked (remove the flink file if that owner is gone)");
   }
+  if (auto why = foreign_pid_namespace(owner->pid_namespace)) {
+    return error(PosixErrorCode::ForeignPidNamespace, "flink " + path + " names " + flink->name + "; " + *why);
+  }
   if (owner->alive()) {
     return error(PosixErrorCode::InUse, "flink " + path + " names " + flink->name + ", whose owner (pid " +
                                             std::to_string(owner->pid) + ") is alive");
@@ -143,6 +146,7 @@ const char* to_string(PosixErrorCode code) {
     case PosixErrorCode::BadFlink: return "BadFlink";
     case PosixErrorCode::TypeMismatch: return "TypeMismatch";
     case PosixErrorCode::ForeignOwner: return "ForeignOwner";
+    case PosixErrorCode::ForeignPidNamespace: return "ForeignPidNamespace";
     case PosixErrorCode::Slot: return "Slot";
   }
   return "unknown";
@@ -158,6 +162,7 @@ std::string PosixSlotError::message() const {
     case PosixErrorCode::BadFlink: return "bad flink file: " + detail;
     case PosixErrorCode::TypeMismatch: return "type mismatch: " + detail;
     case PosixErrorCode::ForeignOwner: return "foreign owner: " + detail;
+    case PosixErrorCode::ForeignPidNamespace: return "foreign pid namespace: " + detail;
     case PosixErrorCode::Slot: return "slot error: " + slot.message();
   }
   return detail;
@@ -300,6 +305,7 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::create(cons
     if (options.type_hash) format.type_hash = *options.type_hash;
     format.owner_pid = static_cast<std::uint32_t>(::getpid());
     format.owner_start_time = platform::process_start_time(::getpid()).value_or(0);
+    format.owner_pid_ns = platform::pid_namespace_id();
     core::format_segment(res->mapping.data(), g, format);
 
     auto flink_fd = draft->publish();
@@ -377,6 +383,13 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::attach(cons
         continue;
       }
       return error(PosixErrorCode::InvalidHeader, flink->name + ": " + geometry.error().reason);
+    }
+    if (geometry->extended) {
+      // Line 0 of the extension is written once, before the segment is published.
+      const auto* ctl = reinterpret_cast<const core::ExtControl*>(mapping->data() + geometry->ext_offset);
+      if (auto why = foreign_pid_namespace(ctl->owner_pid_ns)) {
+        return error(PosixErrorCode::ForeignPidNamespace, flink->name + ": " + *why);
+      }
     }
     auto engine = core::make_engine(mapping->data(), *geometry, 0);
     if (options.expected_type_hash) {

@@ -7,7 +7,20 @@
 
 namespace shmslot {
 
-bool RecordedOwner::alive() const { return platform::process_alive(static_cast<pid_t>(pid), start_time); }
+bool RecordedOwner::judgeable() const { return !foreign_pid_namespace(pid_namespace); }
+
+bool RecordedOwner::alive() const {
+  return !judgeable() || platform::process_alive(static_cast<pid_t>(pid), start_time);
+}
+
+std::optional<std::string> foreign_pid_namespace(std::uint32_t recorded) {
+  const std::uint32_t mine = platform::pid_namespace_id();
+  if (recorded == 0 || mine == 0 || recorded == mine) return std::nullopt;
+  return "it was created in pid namespace " + std::to_string(recorded) + " and this process is in " +
+         std::to_string(mine) + ", where its pids name other processes: liveness checks would take live " +
+         "peers for dead ones. Run every process of a segment in one pid namespace (containers: share it, " +
+         "e.g. docker run --pid=host or --pid=container:NAME)";
+}
 
 std::optional<RecordedOwner> read_recorded_owner(int fd, std::uint64_t size) {
   if (size < core::kV1SegmentHeaderSize) return std::nullopt;
@@ -19,7 +32,7 @@ std::optional<RecordedOwner> read_recorded_owner(int fd, std::uint64_t size) {
   if (!geometry || !geometry->extended) return std::nullopt;
   // Line 0 of the extension is written once, before the segment is published.
   const auto* ctl = reinterpret_cast<const core::ExtControl*>(map->data() + geometry->ext_offset);
-  return RecordedOwner{ctl->owner_pid, ctl->owner_start_time};
+  return RecordedOwner{ctl->owner_pid, ctl->owner_start_time, ctl->owner_pid_ns};
 }
 
 }  // namespace shmslot

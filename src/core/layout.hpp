@@ -104,7 +104,7 @@ struct alignas(kCacheLine) ExtControl {
   std::uint64_t slot_capacity;   // the capacity the creator asked for (ZeroDDS derives total - 16)
   std::uint8_t type_hash[16];    // valid when kFlagHasTypeHash
   std::uint32_t owner_pid;       // creator, for diagnostics and garbage collection
-  std::uint32_t reserved0;
+  std::uint32_t owner_pid_ns;    // creator's pid namespace (inode of /proc/self/ns/pid; 0: unknown)
   std::uint64_t owner_start_time;  // creator's start time in clock ticks since boot (/proc/pid/stat)
   std::atomic<std::uint32_t> registered;  // bit r: reader entry r has an owner
   std::uint32_t lease_ms;                 // liveness lease: how long a dead peer may block others
@@ -129,6 +129,7 @@ static_assert(offsetof(ExtControl, flags) == 4);
 static_assert(offsetof(ExtControl, slot_capacity) == 8);
 static_assert(offsetof(ExtControl, type_hash) == 16);
 static_assert(offsetof(ExtControl, owner_pid) == 32);
+static_assert(offsetof(ExtControl, owner_pid_ns) == 36);
 static_assert(offsetof(ExtControl, owner_start_time) == 40);
 static_assert(offsetof(ExtControl, registered) == 48);
 static_assert(offsetof(ExtControl, lease_ms) == 52);

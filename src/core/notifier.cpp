@@ -25,7 +25,11 @@ void Notifier::notify(bool wake) const {
   }
   const std::uint64_t asleep = sleepers_->load();
   if (asleep == 0 && !wake && !wake_always_) return;
-  if (platform::futex_wake_all(gen_) == 0 && sl::tracked(asleep) != 0) heal_if_due();
+  // Fewer woken than tracked bits: perhaps a sleeper died asleep (or is between its announcement and
+  // FUTEX_WAIT). Compared with the count rather than with zero, so that a sleeper that never wakes
+  // for good cannot hide a dead one.
+  const int woken = platform::futex_wake_all(gen_);
+  if (woken < __builtin_popcount(sl::tracked(asleep))) heal_if_due();
 }
 
 void Notifier::heal_if_due() const {

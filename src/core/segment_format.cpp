@@ -18,6 +18,7 @@ void format_segment(std::byte* base, const Geometry& g, const FormatOptions& opt
   ctl->slot_capacity = g.slot_capacity;
   std::memcpy(ctl->type_hash, options.type_hash.data(), sizeof ctl->type_hash);
   ctl->owner_pid = options.owner_pid;
+  ctl->owner_pid_ns = options.owner_pid_ns;
   ctl->owner_start_time = options.owner_start_time;
   ctl->lease_ms = options.lease_ms;
   // Ring entry k starts as "sequence k - n": older than k, so a reader expecting k waits for it.

@@ -37,15 +37,21 @@ void SleeperRegistry::leave(Ticket ticket) const {
     return;
   }
   SleeperEntry& entry = entries_[ticket.entry];
+  // Take the entry first, as a reaper does: if a reap took this live process for dead, the entry
+  // and the bit may belong to another sleeper by now, and clearing the bit would hide that one from
+  // every notify. SYNC: acq_rel, as in reap_dead.
+  std::uint64_t mine = static_cast<std::uint64_t>(platform::current_pid());
+  if (!entry.owner.compare_exchange_strong(mine, releasing_marker(), std::memory_order_acq_rel,
+                                           std::memory_order_relaxed)) {
+    return;
+  }
   // The bit goes before the entry is free: the next claimer of this entry sets the bit itself, and
   // a clear that came after its set would hide it from every notify (a lost wake-up).
   // Relaxed: the release store of the owner below orders it before the entry can be claimed again.
   word_.fetch_and(~sl::tracked_bit(ticket.entry), std::memory_order_relaxed);
   entry.owner_start.store(0, std::memory_order_relaxed);
-  // SYNC: release; pairs with the next claimer's acq_rel CAS. A CAS, not a store: only a reap that
-  // misjudged this live process could have taken the entry, and then the entry is not ours to free.
-  std::uint64_t mine = static_cast<std::uint64_t>(platform::current_pid());
-  entry.owner.compare_exchange_strong(mine, 0, std::memory_order_release, std::memory_order_relaxed);
+  // SYNC: release; pairs with the next claimer's acq_rel CAS.
+  entry.owner.store(0, std::memory_order_release);
 }
 
 std::size_t SleeperRegistry::reap_dead() const {

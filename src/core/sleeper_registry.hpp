@@ -25,7 +25,8 @@ class SleeperRegistry {
   // Announces a sleeper: claims a free entry and sets its bit (or, with every entry taken, counts
   // it untracked). Its last step is a seq_cst RMW of the word: the sleeper half of the Dekker pair.
   Ticket enter() const;
-  // Withdraws what enter() announced: the bit (or count) first, then the entry.
+  // Withdraws what enter() announced: takes the entry back (unless a reap took it), clears the bit
+  // (or the count), then frees the entry.
   void leave(Ticket ticket) const;
   // SYNC: seq_cst; the notifier half of the Dekker pair (after its seq_cst RMW of `gen`).
   std::uint64_t load() const { return word_.load(std::memory_order_seq_cst); }

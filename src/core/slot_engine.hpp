@@ -28,6 +28,7 @@ struct FormatOptions {
   std::uint32_t lease_ms = static_cast<std::uint32_t>(kDefaultLease.count());
   TypeHash type_hash{};
   std::uint32_t owner_pid = 0;
+  std::uint32_t owner_pid_ns = 0;
   std::uint64_t owner_start_time = 0;
 };
 

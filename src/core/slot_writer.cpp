@@ -86,12 +86,13 @@ tl::expected<std::uint32_t, SlotError> SlotWriter::commit(SlotHandle h, std::siz
   ext.commit_time_ns.store(platform::coarse_now_ns(), std::memory_order_relaxed);
   // Informational mirror of ZeroDDS's counter; may lag under concurrent writers.
   view_.header().next_sn.store(static_cast<std::uint32_t>(seq + 1), std::memory_order_relaxed);
+  // Relaxed: written by this loan's reserve (see there); read while the slot is still ours.
+  const bool wake_hidden = ext.hidden_readers.load(std::memory_order_relaxed) != 0;
   // SYNC: release; the commit point. Pairs with every reader's acquire load of the word: payload
   // and header stores above are visible to whoever sees COMMITTED.
   ext.word.store(sw::make(Phase::kCommitted, sw::generation(w)), std::memory_order_release);
   publish_in_order(seq, i);
-  // Relaxed: written by this loan's reserve (see there).
-  notifier_.notify(ext.hidden_readers.load(std::memory_order_relaxed) != 0);
+  notifier_.notify(wake_hidden);
   return static_cast<std::uint32_t>(seq);
 }
 

@@ -4,12 +4,14 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <random>
@@ -26,11 +28,13 @@ struct StatFields {
   std::uint64_t start_time = 0;
 };
 
-// Fields 3 (state) and 22 (start time) of /proc/<pid>/stat; nullopt when there is no such process.
-std::optional<StatFields> read_stat(pid_t pid) {
+// Fields 3 (state) and 22 (start time) of /proc/<pid>/stat; nullopt when there is no such process
+// or the file cannot be read (`*gone` then says whether it is known to be missing).
+std::optional<StatFields> read_stat(pid_t pid, bool* gone = nullptr) {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
   UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (gone != nullptr) *gone = !fd && (errno == ENOENT || errno == ESRCH);
   if (!fd) return std::nullopt;
   char buf[1024];
   ssize_t n;
@@ -88,15 +92,45 @@ pid_t current_pid() { return SelfIdentity::self().pid.load(std::memory_order_rel
 
 std::uint64_t current_start_time() { return SelfIdentity::self().start.load(std::memory_order_relaxed); }
 
+// The thread count of a process (the "Threads:" line of /proc/<pid>/status); 0 when unreadable.
+int thread_count(pid_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(pid));
+  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd) return 0;
+  char buf[4096];
+  const ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  const char* line = std::strstr(buf, "\nThreads:");
+  return line != nullptr ? std::atoi(line + std::strlen("\nThreads:")) : 0;
+}
+
 bool process_alive(pid_t pid, std::uint64_t start_time) {
   if (pid <= 0) return false;
-  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
-  const auto stat = read_stat(pid);
-  if (!stat) return false;
+  const bool signalled = ::kill(pid, 0) == 0;
+  if (!signalled && errno == ESRCH) return false;
+  const bool not_ours = !signalled && errno == EPERM;  // it exists: another user's process
+  // Only a process known to be gone is dead: one whose /proc entry cannot be read for another
+  // reason (EMFILE here, hidepid=2 for another user's process) is alive, since taking a live peer
+  // for dead frees what it still uses, while the opposite error only delays a reap.
+  bool gone = false;
+  const auto stat = read_stat(pid, &gone);
+  if (!stat) return not_ours || !gone;
   // A zombie (killed, not yet waited for) runs no more code: it is dead for everyone sharing a
-  // segment with it, even though its parent has not reaped it.
-  if (stat->state == 'Z' || stat->state == 'X' || stat->state == 'x') return false;
+  // segment with it, even though its parent has not reaped it. A leader that left with pthread_exit
+  // shows 'Z' too while its other threads run: that process is alive.
+  if (stat->state == 'X' || stat->state == 'x') return false;
+  if (stat->state == 'Z' && thread_count(pid) <= 1) return false;
   return start_time == 0 || stat->start_time == start_time;
+}
+
+std::uint32_t pid_namespace_id() {
+  // Not cached: unshare(CLONE_NEWPID) puts this process's later children in another namespace, and
+  // the callers (create, attach, gc) run once per segment.
+  struct stat st {};
+  if (::stat("/proc/self/ns/pid", &st) != 0) return 0;
+  return static_cast<std::uint32_t>(st.st_ino);
 }
 
 std::uint64_t coarse_now_ns() {

@@ -21,6 +21,11 @@ std::uint64_t current_start_time();
 // True when a process with this pid and start time is running (a start time of 0 matches any).
 bool process_alive(pid_t pid, std::uint64_t start_time);
 
+// The pid namespace this process's pids are numbered in: the inode of /proc/self/ns/pid (proc
+// inode numbers are 32-bit), 0 when it cannot be read. Pids, and so every liveness check by pid,
+// mean something only between processes of one pid namespace.
+std::uint32_t pid_namespace_id();
+
 // CLOCK_MONOTONIC_COARSE in nanoseconds: a few ns to read, millisecond resolution, same clock in
 // every process of the host.
 std::uint64_t coarse_now_ns();

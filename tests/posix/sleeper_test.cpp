@@ -3,10 +3,13 @@
 // mark), a live one is never cleared, and more sleepers than entries are still woken.
 #include <gtest/gtest.h>
 
+#include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <string>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -96,6 +99,41 @@ TEST(PosixSleepers, ALiveSleeperIsNeverClearedAndIsWoken) {
   ASSERT_NO_FATAL_FAILURE(commit_one(*owner));
   sleeper.join();  // a lost wake-up hangs here until ctest's timeout
   EXPECT_TRUE(changed);
+  child.kill(SIGKILL);
+  ASSERT_TRUE(child.wait(60s).has_value());
+  owner->reap();
+  EXPECT_EQ(waiters(*owner), 0U);
+}
+
+// /proc/<pid>/stat shows a process whose main thread left as 'Z' while its other
+// threads run: it is alive, and a reap must keep its sleeper's mark.
+TEST(PosixSleepers, AProcessWhoseMainThreadLeftIsAliveAndKeepsItsMark) {
+  TempFlinkDir dir;
+  auto owner = PosixSlotAllocator::create(dir.flink("a"), 4, 64);
+  ASSERT_TRUE(owner);
+  static std::string flink;
+  flink = dir.flink("a");
+  ChildProcess child([]() -> int {
+    pthread_t thread;
+    const int rc = ::pthread_create(
+        &thread, nullptr,
+        [](void*) -> void* {
+          auto consumer = PosixSlotAllocator::attach(flink);
+          if (consumer) {
+            for (;;) (void)consumer->wait_for_change(consumer->notify_generation(), 3600s);
+          }
+          return nullptr;
+        },
+        nullptr);
+    if (rc != 0) return 2;
+    // The leader goes (the exit system call ends only the calling thread, and unwinds nothing), and
+    // the process lives on in its other thread.
+    ::syscall(SYS_exit, 0);
+    return 3;
+  });
+  ASSERT_TRUE(eventually([&] { return waiters(*owner) == 1; }));
+  owner->reap();
+  EXPECT_EQ(waiters(*owner), 1U) << "a live process was taken for dead";
   child.kill(SIGKILL);
   ASSERT_TRUE(child.wait(60s).has_value());
   owner->reap();

@@ -380,6 +380,12 @@ void check_pid_namespaces(const DoctorInputs& in, const std::vector<NamedSegment
   for (const NamedSegment& n : named) {
     if (n.name.empty()) continue;
     auto segment = PosixSlotAllocator::attach(n.flink);
+    if (!segment && segment.error().code == PosixErrorCode::ForeignPidNamespace) {
+      out.push_back(problem("pid-namespace", fmt::format("{} (flink {}): {}", n.name, n.flink, segment.error().detail),
+                            "run every process that shares the segment in one pid namespace: docker run --pid=host, "
+                            "or --pid=container:<first>; Kubernetes: shareProcessNamespace: true"));
+      continue;
+    }
     if (!segment || !segment->has_extension()) continue;  // ZeroDDS segments record no peers
     ++segments;
     const SegmentSnapshot snap = segment->snapshot();

@@ -16,7 +16,8 @@ int exit_code_for(const PosixSlotError& error) {
     case PosixErrorCode::BadFlink: return kExitNotASegment;
     case PosixErrorCode::InUse: return kExitInUse;
     case PosixErrorCode::TypeMismatch: return kExitWrongType;
-    case PosixErrorCode::ForeignOwner: return kExitPermissionDenied;
+    case PosixErrorCode::ForeignOwner:
+    case PosixErrorCode::ForeignPidNamespace: return kExitPermissionDenied;
     case PosixErrorCode::Slot: return kExitFailure;
   }
   return kExitFailure;
@@ -29,7 +30,7 @@ const char* exit_code_help() {
          "  2  usage error\n"
          "  3  flink file (or the segment it names) missing\n"
          "  4  not a segment: invalid header or bad flink file\n"
-         "  5  permission denied (or a segment of another user)\n"
+         "  5  permission denied (or a segment of another user, or of another pid namespace)\n"
          "  6  wrong type: the segment records another type hash\n"
          "  7  in use: the flink path (create) or the reader index (sub) belongs to a live process\n"
          "  8  unhealthy: doctor found a problem";

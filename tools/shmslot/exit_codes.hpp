@@ -12,7 +12,7 @@ enum ExitCode : int {
   kExitUsage = 2,             ///< bad command line (or an argument the library refuses)
   kExitFlinkMissing = 3,      ///< the flink file, or the segment it names, does not exist
   kExitNotASegment = 4,       ///< not a segment: invalid header, or a file that is no flink file
-  kExitPermissionDenied = 5,  ///< EACCES/EPERM, or a segment of another user
+  kExitPermissionDenied = 5,  ///< EACCES/EPERM, or a segment of another user or pid namespace
   kExitWrongType = 6,         ///< the segment records another type hash
   kExitInUse = 7,             ///< the flink path (create) or reader index (sub) belongs to a live process
   kExitUnhealthy = 8,         ///< doctor found a problem
