@@ -91,6 +91,7 @@ class Reader {
       : backend_(other.backend_),
         reader_(other.reader_),
         skipped_(other.skipped_),
+        overwritten_(other.overwritten_),
         owns_registration_(std::exchange(other.owns_registration_, false)) {}
   Reader& operator=(Reader&&) = delete;
   Reader(const Reader&) = delete;
@@ -111,6 +112,7 @@ class Reader {
       if (!span) {
         if (span.error().code != SlotErrorCode::Overwritten) return tl::unexpected(span.error());
         (void)backend_->mark_read(**handle, reader_);  // gone under a reader outside the active mask
+        ++overwritten_;
         continue;
       }
       return std::optional<Sample>(Sample(backend_, **handle, reader_, *span));
@@ -133,7 +135,10 @@ class Reader {
           !marked && marked.error().code != SlotErrorCode::Overwritten) {
         return tl::unexpected(marked.error());
       }
-      if (gone) continue;  // overwritten under a reader outside the active mask: the next one
+      if (gone) {  // overwritten under a reader outside the active mask: the next one
+        ++overwritten_;
+        continue;
+      }
       return std::optional<SlotHeader>(*header);
     }
   }
@@ -173,6 +178,9 @@ class Reader {
   }
   /// Samples read_into() skipped because a newer one was pending.
   std::uint64_t skipped() const { return skipped_; }
+  /// Samples that were gone before this reader could copy or pin them: a writer reused their slot
+  /// (this reader was not in its active mask). Each is passed over.
+  std::uint64_t overwritten() const { return overwritten_; }
   std::uint32_t reader_index() const { return reader_; }
   SlotBackend& backend() const { return *backend_; }
 
@@ -180,6 +188,7 @@ class Reader {
   SlotBackend* backend_;
   std::uint32_t reader_;
   std::uint64_t skipped_ = 0;
+  std::uint64_t overwritten_ = 0;
   bool owns_registration_ = false;
 };
 
