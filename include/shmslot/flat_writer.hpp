@@ -96,8 +96,9 @@ class FlatWriter {
   tl::expected<WriteOutcome, SlotError> write_bp(const T& value, Reliability reliability,
                                                  std::chrono::nanoseconds timeout) {
     if (refusal_) return tl::unexpected(*refusal_);
-    auto sn = reliability == Reliability::BestEffort ? writer_.write(bytes_of(value))
-                                                     : writer_.write_blocking(bytes_of(value), WaitLimit::within(timeout));
+    auto sn = reliability == Reliability::BestEffort
+                  ? writer_.write(bytes_of(value))
+                  : writer_.write_blocking(bytes_of(value), WaitLimit::within(timeout));
     if (sn) return WriteOutcome::written(*sn);
     if (sn.error().code == SlotErrorCode::NoFreeSlot) return WriteOutcome::dropped();
     if (sn.error().code == SlotErrorCode::TimedOut) return WriteOutcome::timed_out();
@@ -123,9 +124,7 @@ class FlatWriter {
     if (backend.slot_capacity() < sizeof(T)) return SlotError::too_large(sizeof(T), backend.slot_capacity());
     return std::nullopt;
   }
-  static std::span<const std::byte> bytes_of(const T& value) {
-    return std::as_bytes(std::span<const T, 1>(&value, 1));
-  }
+  static std::span<const std::byte> bytes_of(const T& value) { return std::as_bytes(std::span<const T, 1>(&value, 1)); }
 
   Writer writer_;
   std::optional<SlotError> refusal_;  // why every call fails, when the segment is not for T

@@ -125,30 +125,32 @@ struct ToDdsBridge::Impl {
   // sample stays unread (so unfreed for the segment's writer) until DDS has accepted it.
   tl::expected<bool, BridgeError> take_next(Clock::time_point deadline) {
     const char* failed = nullptr;  // the call that failed, for the message
-    auto next = wait_until(*segment, WaitLimit::until(deadline), [&]() -> tl::expected<std::optional<Pending>, SlotError> {
-      for (;;) {
-        auto handle = segment->next_unread_slot(reader);
-        if (!handle) {
-          failed = "next_unread_slot";
-          return tl::unexpected(handle.error());
-        }
-        if (!*handle) return std::optional<Pending>{};
-        auto header = segment->read_slot_into(**handle, buffer);
-        if (!header) {
-          if (header.error().code == SlotErrorCode::Overwritten) continue;  // its number becomes a gap
-          failed = "read_slot_into";
-          return tl::unexpected(header.error());
-        }
-        // The cursor sits on the sample next_unread_slot returned: its exact 64-bit number, where
-        // the segment keeps cursors (a ZeroDDS segment has only the 32-bit one in the header).
-        std::optional<std::uint64_t> cursor;
-        if (auto reader_stats = segment->reader_stats(reader)) cursor = reader_stats->cursor;
-        std::uint64_t skipped = 0;
-        const std::uint64_t origin = unwrap.unwrap(header->sequence_number, skipped, cursor);
-        stats.gaps += skipped;
-        return std::optional<Pending>(Pending{**handle, std::min<std::size_t>(header->sample_size, buffer.size()), origin});
-      }
-    });
+    auto next =
+        wait_until(*segment, WaitLimit::until(deadline), [&]() -> tl::expected<std::optional<Pending>, SlotError> {
+          for (;;) {
+            auto handle = segment->next_unread_slot(reader);
+            if (!handle) {
+              failed = "next_unread_slot";
+              return tl::unexpected(handle.error());
+            }
+            if (!*handle) return std::optional<Pending>{};
+            auto header = segment->read_slot_into(**handle, buffer);
+            if (!header) {
+              if (header.error().code == SlotErrorCode::Overwritten) continue;  // its number becomes a gap
+              failed = "read_slot_into";
+              return tl::unexpected(header.error());
+            }
+            // The cursor sits on the sample next_unread_slot returned: its exact 64-bit number, where
+            // the segment keeps cursors (a ZeroDDS segment has only the 32-bit one in the header).
+            std::optional<std::uint64_t> cursor;
+            if (auto reader_stats = segment->reader_stats(reader)) cursor = reader_stats->cursor;
+            std::uint64_t skipped = 0;
+            const std::uint64_t origin = unwrap.unwrap(header->sequence_number, skipped, cursor);
+            stats.gaps += skipped;
+            return std::optional<Pending>(
+                Pending{**handle, std::min<std::size_t>(header->sample_size, buffer.size()), origin});
+          }
+        });
     if (next) {
       pending = *next;
       return true;
