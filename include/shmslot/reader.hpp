@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <type_traits>
 #include <utility>
 
 #include <tl/expected.hpp>
@@ -16,18 +17,20 @@
 
 namespace shmslot {
 
-class Reader;
+template <class Backend>
+class BasicReader;
 
 /// A sample read in place: a read-only span into the slot, which stays pinned (never reused) until
 /// the guard goes, which marks it read. Move-only; a moved-from guard does nothing.
-class Sample {
+template <class Backend>
+class BasicSample {
  public:
-  Sample(Sample&& other) noexcept
+  BasicSample(BasicSample&& other) noexcept
       : backend_(std::exchange(other.backend_, nullptr)),
         handle_(other.handle_),
         reader_(other.reader_),
         bytes_(other.bytes_) {}
-  Sample& operator=(Sample&& other) noexcept {
+  BasicSample& operator=(BasicSample&& other) noexcept {
     if (this != &other) {
       (void)release();
       backend_ = std::exchange(other.backend_, nullptr);
@@ -37,9 +40,9 @@ class Sample {
     }
     return *this;
   }
-  Sample(const Sample&) = delete;
-  Sample& operator=(const Sample&) = delete;
-  ~Sample() { (void)release(); }
+  BasicSample(const BasicSample&) = delete;
+  BasicSample& operator=(const BasicSample&) = delete;
+  ~BasicSample() { (void)release(); }
 
   /// The sample as committed; valid while the guard is live.
   std::span<const std::byte> bytes() const { return bytes_; }
@@ -58,11 +61,11 @@ class Sample {
   }
 
  private:
-  friend class Reader;
-  Sample(SlotBackend* backend, SlotHandle handle, std::uint32_t reader, std::span<const std::byte> bytes)
+  friend class BasicReader<Backend>;
+  BasicSample(Backend* backend, SlotHandle handle, std::uint32_t reader, std::span<const std::byte> bytes)
       : backend_(backend), handle_(handle), reader_(reader), bytes_(bytes) {}
 
-  SlotBackend* backend_;  // null: nothing to mark
+  Backend* backend_;  // null: nothing to mark
   SlotHandle handle_;
   std::uint32_t reader_;
   std::span<const std::byte> bytes_;
@@ -71,32 +74,41 @@ class Sample {
 /// Reads byte samples as one reader index (0..31) from a backend it does not own (the backend must
 /// outlive the reader and its guards). Every sample, in sequence order (take, take_into), or the
 /// newest (read_into). One thread at a time per reader index. Move-only.
-class Reader {
+///
+/// `Reader` is BasicReader<SlotBackend>: any backend, through the interface. A Backend that is a
+/// final class (BasicReader<PosixSlotAllocator>) has its methods called directly, with no virtual
+/// dispatch per sample: for hot loops that know their backend.
+template <class Backend>
+class BasicReader {
+  static_assert(std::is_base_of_v<SlotBackend, Backend>, "a Reader reads from a SlotBackend");
+
  public:
+  using Sample = BasicSample<Backend>;
+
   /// Reads as `reader_index`, chosen by the application (the ZeroDDS way). An index of 32 or more
   /// makes every call fail with ReaderIndexOutOfRange.
-  Reader(SlotBackend& backend, std::uint32_t reader_index) : backend_(&backend), reader_(reader_index) {}
+  BasicReader(Backend& backend, std::uint32_t reader_index) : backend_(&backend), reader_(reader_index) {}
 
   /// Claims a free reader index in the segment's registry; it is released (and the reader
   /// disconnected) when this reader is destroyed. NoFreeReader when all 32 are taken.
-  static tl::expected<Reader, SlotError> registered(SlotBackend& backend) {
+  static tl::expected<BasicReader, SlotError> registered(Backend& backend) {
     auto index = backend.register_reader();
     if (!index) return tl::unexpected(index.error());
-    Reader reader(backend, *index);
+    BasicReader reader(backend, *index);
     reader.owns_registration_ = true;
     return reader;
   }
 
-  Reader(Reader&& other) noexcept
+  BasicReader(BasicReader&& other) noexcept
       : backend_(other.backend_),
         reader_(other.reader_),
         skipped_(other.skipped_),
         overwritten_(other.overwritten_),
         owns_registration_(std::exchange(other.owns_registration_, false)) {}
-  Reader& operator=(Reader&&) = delete;
-  Reader(const Reader&) = delete;
-  Reader& operator=(const Reader&) = delete;
-  ~Reader() {
+  BasicReader& operator=(BasicReader&&) = delete;
+  BasicReader(const BasicReader&) = delete;
+  BasicReader& operator=(const BasicReader&) = delete;
+  ~BasicReader() {
     if (owns_registration_) (void)backend_->unregister_reader(reader_);
   }
 
@@ -182,14 +194,19 @@ class Reader {
   /// (this reader was not in its active mask). Each is passed over.
   std::uint64_t overwritten() const { return overwritten_; }
   std::uint32_t reader_index() const { return reader_; }
-  SlotBackend& backend() const { return *backend_; }
+  Backend& backend() const { return *backend_; }
 
  private:
-  SlotBackend* backend_;
+  Backend* backend_;
   std::uint32_t reader_;
   std::uint64_t skipped_ = 0;
   std::uint64_t overwritten_ = 0;
   bool owns_registration_ = false;
 };
+
+/// A zero-copy read of any backend's slot.
+using Sample = BasicSample<SlotBackend>;
+/// A reader of any backend.
+using Reader = BasicReader<SlotBackend>;
 
 }  // namespace shmslot

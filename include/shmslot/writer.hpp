@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <type_traits>
 #include <utility>
 
 #include <tl/expected.hpp>
@@ -17,16 +18,18 @@
 
 namespace shmslot {
 
-class Writer;
+template <class Backend>
+class BasicWriter;
 
 /// A loaned slot, `size()` bytes of it writable in place. Move-only: `std::move(loan).commit(len)`
 /// publishes the first `len` bytes, `std::move(loan).discard()` gives the slot back, and a loan
 /// destroyed with neither is discarded. A moved-from loan does nothing.
-class Loan {
+template <class Backend>
+class BasicLoan {
  public:
-  Loan(Loan&& other) noexcept
+  BasicLoan(BasicLoan&& other) noexcept
       : backend_(std::exchange(other.backend_, nullptr)), handle_(other.handle_), data_(other.data_) {}
-  Loan& operator=(Loan&& other) noexcept {
+  BasicLoan& operator=(BasicLoan&& other) noexcept {
     if (this != &other) {
       release();
       backend_ = std::exchange(other.backend_, nullptr);
@@ -35,9 +38,9 @@ class Loan {
     }
     return *this;
   }
-  Loan(const Loan&) = delete;
-  Loan& operator=(const Loan&) = delete;
-  ~Loan() { release(); }
+  BasicLoan(const BasicLoan&) = delete;
+  BasicLoan& operator=(const BasicLoan&) = delete;
+  ~BasicLoan() { release(); }
 
   /// The writable bytes: the slot's payload, as large as asked for. Its contents are whatever the
   /// slot held before (not zeroed).
@@ -49,7 +52,7 @@ class Loan {
   /// Publishes the first `len` bytes (no copy); returns the sequence number. A `len` above size()
   /// is SampleTooLarge, and the slot is given back; so is a loan that is not live (NotLoaned).
   tl::expected<std::uint32_t, SlotError> commit(std::size_t len) && {
-    SlotBackend* backend = std::exchange(backend_, nullptr);
+    Backend* backend = std::exchange(backend_, nullptr);
     if (backend == nullptr) return tl::unexpected(SlotError::of(SlotErrorCode::NotLoaned));
     if (len > data_.size()) {
       (void)backend->discard_slot(handle_);
@@ -63,20 +66,20 @@ class Loan {
   tl::expected<std::uint32_t, SlotError> commit() && { return std::move(*this).commit(data_.size()); }
   /// Gives the slot back unpublished.
   tl::expected<void, SlotError> discard() && {
-    SlotBackend* backend = std::exchange(backend_, nullptr);
+    Backend* backend = std::exchange(backend_, nullptr);
     if (backend == nullptr) return tl::unexpected(SlotError::of(SlotErrorCode::NotLoaned));
     return backend->discard_slot(handle_);
   }
 
  private:
-  friend class Writer;
-  Loan(SlotBackend* backend, SlotHandle handle, std::span<std::byte> data)
+  friend class BasicWriter<Backend>;
+  BasicLoan(Backend* backend, SlotHandle handle, std::span<std::byte> data)
       : backend_(backend), handle_(handle), data_(data) {}
   void release() {
     if (backend_ != nullptr) (void)std::exchange(backend_, nullptr)->discard_slot(handle_);
   }
 
-  SlotBackend* backend_;  // null: nothing to give back
+  Backend* backend_;  // null: nothing to give back
   SlotHandle handle_;
   std::span<std::byte> data_;
 };
@@ -85,12 +88,21 @@ class Loan {
 /// its loans). The active readers (those that must read a sample before its slot is reused) are
 /// the segment's registered readers, read at every reservation, or an explicit mask. One thread at
 /// a time per Writer; several Writers (threads, processes) may publish into one segment.
-class Writer {
+///
+/// `Writer` is BasicWriter<SlotBackend>: any backend, through the interface. A Backend that is a
+/// final class (BasicWriter<PosixSlotAllocator>) has its methods called directly, with no virtual
+/// dispatch per sample: for hot loops that know their backend.
+template <class Backend>
+class BasicWriter {
+  static_assert(std::is_base_of_v<SlotBackend, Backend>, "a Writer publishes into a SlotBackend");
+
  public:
+  using Loan = BasicLoan<Backend>;
+
   /// Active readers: the registered ones (SlotBackend::registered_readers), at each reservation.
-  explicit Writer(SlotBackend& backend) : backend_(&backend), capacity_(backend.slot_capacity()) {}
+  explicit BasicWriter(Backend& backend) : backend_(&backend), capacity_(backend.slot_capacity()) {}
   /// Active readers: exactly `active_readers_mask` (the ZeroDDS way).
-  Writer(SlotBackend& backend, ReaderMask active_readers_mask)
+  BasicWriter(Backend& backend, ReaderMask active_readers_mask)
       : backend_(&backend),
         capacity_(backend.slot_capacity()),
         explicit_active_(active_readers_mask),
@@ -146,7 +158,7 @@ class Writer {
   ReaderMask active_readers() const { return use_explicit_ ? explicit_active_ : backend_->registered_readers(); }
   /// Payload bytes per slot: the largest sample.
   std::size_t capacity() const { return capacity_; }
-  SlotBackend& backend() const { return *backend_; }
+  Backend& backend() const { return *backend_; }
 
  private:
   // A full segment is "nothing yet" to wait_until; any other outcome ends the wait.
@@ -166,7 +178,7 @@ class Writer {
     return backend_->reserve_slot(active);
   }
 
-  SlotBackend* backend_;
+  Backend* backend_;
   std::size_t capacity_;  // fixed for a segment's life: read once, not per sample
   // A flag beside a plain mask rather than std::optional: g++ 12 under ASan at -O2 reports a false
   // maybe-uninitialized on the optional's payload.
@@ -174,5 +186,10 @@ class Writer {
   bool use_explicit_ = false;
   std::optional<std::chrono::nanoseconds> max_age_;
 };
+
+/// A loan of any backend's slot.
+using Loan = BasicLoan<SlotBackend>;
+/// A writer into any backend.
+using Writer = BasicWriter<SlotBackend>;
 
 }  // namespace shmslot
