@@ -1,5 +1,5 @@
 // Reading bytes over any SlotBackend as one reader index: in place through a guard (take), copied
-// into the caller's buffer (take_into), or only the newest (read, read_into). FlatReader<T> is this, typed.
+// into the caller's buffer (take_into), or only the newest (read_into). FlatReader<T> is this, typed.
 #pragma once
 
 #include <cstddef>
@@ -73,7 +73,7 @@ class BasicSample {
 
 /// Reads byte samples as one reader index (0..31) from a backend it does not own (the backend must
 /// outlive the reader and its guards). Every sample, in sequence order (take, take_into), or the
-/// newest (read, read_into). One thread at a time per reader index. Move-only.
+/// newest (read_into). One thread at a time per reader index. Move-only.
 ///
 /// `Reader` is BasicReader<SlotBackend>: any backend, through the interface. A Backend that is a
 /// final class (BasicReader<PosixSlotAllocator>) has its methods called directly, with no virtual
@@ -155,19 +155,6 @@ class BasicReader {
     }
   }
 
-  /// The newest sample this reader has not read, in place ("latest value", as ZeroDDS's read):
-  /// every older unread sample is marked read and skipped (counted in skipped()).
-  tl::expected<std::optional<Sample>, SlotError> read() {
-    std::optional<Sample> newest;
-    for (;;) {
-      auto next = take();
-      if (!next) return tl::unexpected(next.error());
-      if (!*next) return newest;
-      if (newest) ++skipped_;
-      newest = std::move(*next);  // the older guard goes here: marked read, unpinned
-    }
-  }
-
   /// The newest sample this reader has not read, copied into `out` ("latest value", as ZeroDDS's
   /// read): every older unread sample is marked read and skipped (counted in skipped()).
   tl::expected<std::optional<SlotHeader>, SlotError> read_into(std::span<std::byte> out) {
@@ -189,10 +176,6 @@ class BasicReader {
   tl::expected<SlotHeader, SlotError> take_into_blocking(std::span<std::byte> out, const WaitLimit& limit) {
     return wait_until(*backend_, limit, [this, out] { return take_into(out); });
   }
-  /// read(), waiting for a sample until `limit` gives up (TimedOut, Stopped).
-  tl::expected<Sample, SlotError> read_blocking(const WaitLimit& limit) {
-    return wait_until(*backend_, limit, [this] { return read(); });
-  }
   /// read_into(), waiting for a sample until `limit` gives up (TimedOut, Stopped).
   tl::expected<SlotHeader, SlotError> read_into_blocking(std::span<std::byte> out, const WaitLimit& limit) {
     return wait_until(*backend_, limit, [this, out] { return read_into(out); });
@@ -205,7 +188,7 @@ class BasicReader {
     auto s = stats();
     return s ? s->evictions : 0;
   }
-  /// Samples read() and read_into() skipped because a newer one was pending.
+  /// Samples read_into() skipped because a newer one was pending.
   std::uint64_t skipped() const { return skipped_; }
   /// Samples that were gone before this reader could copy or pin them: a writer reused their slot
   /// (this reader was not in its active mask). Each is passed over.

@@ -191,21 +191,6 @@ TYPED_TEST(WriterReader, ReadIntoKeepsTheNewestAndCountsTheSkipped) {
   EXPECT_FALSE(reader.read_into(out).value());
 }
 
-TYPED_TEST(WriterReader, ReadKeepsTheNewestInPlaceAndFreesTheOlderSlots) {
-  this->make(3, 64);
-  Writer writer(this->writer(), 0b1);
-  Reader reader(this->reader(), 0);
-  for (std::uint8_t i = 0; i < 3; ++i) ASSERT_TRUE(writer.write(pattern(8, i)));
-  auto newest = reader.read();
-  ASSERT_TRUE(newest && *newest);
-  EXPECT_TRUE(same((*newest)->bytes(), pattern(8, 2)));
-  EXPECT_EQ(reader.skipped(), 2U);
-  // The two older slots are read and free; the newest is pinned by the guard.
-  EXPECT_TRUE(writer.write(pattern(8, 3)));
-  EXPECT_TRUE(writer.write(pattern(8, 4)));
-  EXPECT_EQ(writer.write(pattern(8, 5)).error().code, SlotErrorCode::NoFreeSlot);
-}
-
 TYPED_TEST(WriterReader, RegisteredReaderIsInTheDefaultActiveMask) {
   this->make(1, 64);
   auto reader = Reader::registered(this->reader());
