@@ -197,7 +197,9 @@ class BasicReader {
   /// Samples that were gone before this reader could copy or pin them: a writer reused their slot
   /// (this reader was not in its active mask). Each is passed over.
   std::uint64_t overwritten() const { return overwritten_; }
+  /// The index this reader reads as.
   std::uint32_t reader_index() const { return reader_; }
+  /// The backend this reader reads from.
   Backend& backend() const { return *backend_; }
 
  private:

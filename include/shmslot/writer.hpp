@@ -162,6 +162,7 @@ class BasicWriter {
   ReaderMask active_readers() const { return use_explicit_ ? explicit_active_ : backend_->registered_readers(); }
   /// Payload bytes per slot: the largest sample.
   std::size_t capacity() const { return capacity_; }
+  /// The backend this writer publishes into.
   Backend& backend() const { return *backend_; }
 
  private:
