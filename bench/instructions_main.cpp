@@ -1,16 +1,18 @@
 // shmslot_bench_instructions: one process moving samples through a POSIX segment in a loop, for
 // counting the instructions per sample with valgrind's callgrind (bench/count_instructions.sh).
 //
-// Method. One writer and one registered reader in the same thread, one sample in flight: reserve
-// with the registered readers as active mask, fill, commit; next_unread, read, mark_read. The
+// Method. One writer and one registered reader in the same thread, one sample in flight, through
+// BasicWriter / BasicReader of the POSIX backend: reserve with the registered readers as active
+// mask, fill, commit; next_unread, read, mark_read. The
 // script runs the loop twice, with --samples A and B, and divides the difference of the two
 // instruction totals by B - A, so setup, segment creation and teardown cancel out. Instruction counts
 // do not move with the load of the machine: the same binary and arguments give the same figure.
 //
-//   copy   write_slot by copy (commit_slot) and a copying read (read_slot_into)
-//   loan   loan (reserve_slot + slot_data_ptr, payload stored in place, commit_in_place) and a
-//          zero-copy read (slot_read_ptr) whose bytes are copied out, as the copying read does
-//   write  reserve + commit only, mask 0 (the writer's share)
+//   copy   Writer::write (reserve_slot + commit_slot) and Reader::take_into (next_unread_slot,
+//          read_slot_into, mark_read)
+//   loan   Writer::loan (reserve_slot + slot_data_ptr, payload stored in place, commit_in_place)
+//          and Reader::take (slot_read_ptr) whose bytes are copied out, as the copying read does
+//   write  Writer::write only, mask 0 (the writer's share)
 #include <cstdio>
 #include <cstring>
 #include <span>
@@ -28,6 +30,10 @@ using namespace shmslot;
 
 int fail(const char* what, const SlotError& e) {
   std::fprintf(stderr, "shmslot_bench_instructions: %s: %s\n", what, e.message().c_str());
+  return 1;
+}
+int undelivered(std::size_t k) {
+  std::fprintf(stderr, "shmslot_bench_instructions: sample %zu not delivered\n", k);
   return 1;
 }
 
@@ -60,35 +66,33 @@ int main(int argc, char** argv) {
   const ReaderMask active = write_only ? 0 : segment->registered_readers();
   const std::vector<std::byte> payload(size, std::byte{0x5A});
   std::vector<std::byte> out(size);
+  // Bound to the final class, as an application that knows its backend would: direct calls.
+  BasicWriter<PosixSlotAllocator> writer(*segment, active);
+  BasicReader<PosixSlotAllocator> taker(*segment, *reader);
   unsigned sink = 0;
   for (std::size_t k = 0; k < samples; ++k) {
-    auto h = segment->reserve_slot(active);
-    if (!h) return fail("reserve_slot", h.error());
     if (loan) {
-      auto span = segment->slot_data_ptr(*h);
-      if (!span) return fail("slot_data_ptr", span.error());
-      std::memcpy(span->data(), payload.data(), size);
-      if (auto c = segment->commit_in_place(*h, size); !c) return fail("commit_in_place", c.error());
-    } else if (auto c = segment->commit_slot(*h, payload); !c) {
-      return fail("commit_slot", c.error());
+      auto l = writer.loan(size);
+      if (!l) return fail("loan", l.error());
+      std::memcpy(l->data().data(), payload.data(), size);
+      if (auto c = std::move(*l).commit(); !c) return fail("commit", c.error());
+    } else if (auto c = writer.write(payload); !c) {
+      return fail("write", c.error());
     }
     if (write_only) continue;
-    auto next = segment->next_unread_slot(*reader);
-    if (!next || !*next) {
-      std::fprintf(stderr, "shmslot_bench_instructions: sample %zu not delivered\n", k);
-      return 1;
-    }
     if (loan) {
-      auto view = segment->slot_read_ptr(**next, *reader);
-      if (!view) return fail("slot_read_ptr", view.error());
-      std::memcpy(out.data(), view->data(), view->size());  // the reader uses every byte, as a copy does
+      auto sample = taker.take();
+      if (!sample) return fail("take", sample.error());
+      if (!*sample) return undelivered(k);
+      std::memcpy(out.data(), (*sample)->data(), (*sample)->size());  // the reader uses every byte, as a copy does
       sink += static_cast<unsigned>(out[0]);
-    } else if (auto r = segment->read_slot_into(**next, out); !r) {
-      return fail("read_slot_into", r.error());
+      if (auto m = (*sample)->release(); !m) return fail("mark_read", m.error());
     } else {
+      auto header = taker.take_into(out);
+      if (!header) return fail("take_into", header.error());
+      if (!*header) return undelivered(k);
       sink += static_cast<unsigned>(out[0]);
     }
-    if (auto m = segment->mark_read(**next, *reader); !m) return fail("mark_read", m.error());
   }
   std::printf("%s: %zu samples of %zu B (checksum %u)\n", path.c_str(), samples, size, sink);
   return 0;

@@ -16,6 +16,7 @@
 
 #include "bench_clock.hpp"
 #include "bench_scratch.hpp"
+#include "bench_wait.hpp"
 #include "child_process.hpp"
 
 namespace shmslot::bench {
@@ -81,58 +82,54 @@ int shmslot_reader(const StreamConfig& cfg, const std::string& flink, std::uint3
     me.state.store(-1);
     return 1;
   }
-  std::vector<std::byte> buf(cfg.size);
+  // Bound to the final class, so the per-sample calls are direct, not virtual. The buffer holds
+  // any sample the slots can, so a copy never fails for want of room.
+  BasicReader<PosixSlotAllocator> reader(*seg, index);
+  std::vector<std::byte> buf(seg->slot_capacity());
   SequenceCheck seq;
   std::uint64_t verify = 0;
   const std::uint64_t deadline = now_ns() + static_cast<std::uint64_t>((cfg.seconds + 60) * 1e9);
   me.state.store(1);
   bool timed_out = false;
   for (;;) {
-    std::optional<SlotHandle> h;
-    for (std::uint32_t spins = 0; !h; ++spins) {
-      const std::uint64_t g = cfg.blocking ? seg->notify_generation() : 0;
-      auto next = seg->next_unread_slot(index);
-      if (next && *next) {
-        h = **next;
-        break;
-      }
-      if (cfg.blocking) seg->wait_for_change(g, std::chrono::milliseconds(50));
-      if ((cfg.blocking || (spins & kSpinCheck) == kSpinCheck) && now_ns() > deadline) {
-        timed_out = true;
-        break;
-      }
-    }
-    if (timed_out) break;
     std::uint64_t s = 0;
     std::uint32_t protocol_seq = 0;
     if (cfg.api == StreamApi::Copy) {
-      auto header = seg->read_slot_into(*h, buf);
-      if (!header || header->sample_size != cfg.size) {
+      auto header = spin_or_wait(cfg.blocking, *seg, deadline, [&] { return reader.take_into(buf); });
+      if (!header) {
+        timed_out = header.error().code == SlotErrorCode::TimedOut;
+        if (!timed_out) ++verify;
+        break;
+      }
+      if (header->sample_size != cfg.size) {
         ++verify;
-        (void)seg->mark_read(*h, index);
         continue;
       }
       s = get_stamp(buf.data());
       if (get_stamp(buf.data() + cfg.size - 8) != s) ++verify;
       protocol_seq = header->sequence_number;
     } else {
-      auto span = seg->slot_read_ptr(*h, index);
-      if (!span || span->size() != cfg.size) {
+      auto sample = spin_or_wait(cfg.blocking, *seg, deadline, [&] { return reader.take(); });
+      if (!sample) {
+        timed_out = sample.error().code == SlotErrorCode::TimedOut;
+        if (!timed_out) ++verify;
+        break;
+      }
+      if (sample->size() != cfg.size) {
         ++verify;
-        (void)seg->mark_read(*h, index);
         continue;
       }
       // Read in place: one word per 64-byte line, so every line of the sample reaches this core as
       // it would for a consumer that uses the data (the ring floor copies it out instead).
-      const std::byte* p = span->data();
+      const std::byte* p = sample->data();
       s = get_stamp(p);
       std::uint64_t sum = 0;
       for (std::size_t off = 64; off + 8 <= cfg.size; off += 64) sum += get_stamp(p + off);
       asm volatile("" : : "r"(sum));
       if (get_stamp(p + cfg.size - 8) != s) ++verify;
       protocol_seq = static_cast<std::uint32_t>(s);  // not copied out; the stamps are checked
+      if (!sample->release()) ++verify;
     }
-    if (!seg->mark_read(*h, index)) ++verify;
     if (s == kEnd) break;
     // One writer: the protocol's sequence number is the sample index.
     if (protocol_seq != static_cast<std::uint32_t>(s)) ++verify;
@@ -150,56 +147,49 @@ int shmslot_reader(const StreamConfig& cfg, const std::string& flink, std::uint3
 // Writes for cfg.seconds, then the end marker; returns the number of samples, or nullopt on failure.
 std::optional<std::uint64_t> shmslot_writer(const StreamConfig& cfg, PosixSlotAllocator& seg, std::string& error) {
   const ReaderMask active = cfg.readers >= 32 ? ~ReaderMask{0} : (ReaderMask{1} << cfg.readers) - 1;
+  // Bound to the final class, so the per-sample calls are direct, not virtual.
+  BasicWriter<PosixSlotAllocator> writer(seg, active);
   std::vector<std::byte> src(cfg.size, std::byte{0x5A});
   const std::uint64_t stop_at = now_ns() + static_cast<std::uint64_t>(cfg.seconds * 1e9);
   const std::uint64_t deadline = stop_at + 60'000'000'000ULL;
+  // One sample, copied in (commit_slot) or through a loan (commit_in_place). NoFreeSlot when full.
+  auto publish = [&]() -> tl::expected<std::uint32_t, SlotError> {
+    if (cfg.api == StreamApi::Copy) return writer.write(src);
+    auto loan = writer.loan(cfg.size);
+    if (!loan) return tl::unexpected(loan.error());
+    std::memcpy(loan->data().data(), src.data(), cfg.size);
+    return std::move(*loan).commit();
+  };
   std::uint64_t sent = 0;
   for (bool last = false; !last;) {
     // The clock is read once per 64 samples; the last sample carries the end marker.
     const std::uint64_t s = (sent % 64 == 63 && now_ns() >= stop_at) ? kEnd : sent;
     last = s == kEnd;
-    tl::expected<SlotHandle, SlotError> h = seg.reserve_slot(active);
-    for (std::uint32_t spins = 0; !h; ++spins) {
-      if (h.error().code != SlotErrorCode::NoFreeSlot) {
-        error = "reserve: " + h.error().message();
-        return std::nullopt;
-      }
-      // Full: wait until a reader marks something (the change counter moves) before trying again,
-      // sleeping when blocking, spinning on the counter when busy. Retrying reserve_slot at once
-      // would scan every slot per attempt and pull the lines the reader is working on.
-      const std::uint64_t g = seg.notify_generation();
-      h = seg.reserve_slot(active);
-      if (h) break;
-      if (cfg.blocking) {
-        seg.wait_for_change(g, std::chrono::milliseconds(50));
-      } else {
-        for (std::uint32_t wait = 0; seg.notify_generation() == g; ++wait) {
-          if ((wait & kSpinCheck) == kSpinCheck && now_ns() > deadline) break;
-        }
-      }
-      if ((cfg.blocking || (spins & kSpinCheck) == kSpinCheck) && now_ns() > deadline) {
-        error = "writer timed out waiting for a free slot";
-        return std::nullopt;
-      }
-    }
     put_stamp(src.data(), s);
     put_stamp(src.data() + cfg.size - 8, s);
-    if (cfg.api == StreamApi::Copy) {
-      if (!seg.commit_slot(*h, src)) {
-        error = "commit_slot failed";
-        return std::nullopt;
-      }
-    } else {
-      auto span = seg.slot_data_ptr(*h);
-      if (!span) {
-        error = "slot_data_ptr failed";
-        return std::nullopt;
-      }
-      std::memcpy(span->data(), src.data(), cfg.size);
-      if (!seg.commit_in_place(*h, cfg.size)) {
-        error = "commit_in_place failed";
-        return std::nullopt;
-      }
+    auto sn = publish();
+    if (!sn && sn.error().code == SlotErrorCode::NoFreeSlot) {
+      // Full: wait until a reader marks something (the change counter moves) before trying again,
+      // sleeping when blocking, spinning on the counter when busy. Retrying at once would scan
+      // every slot per attempt and pull the lines the readers are working on.
+      std::optional<std::uint64_t> seen;
+      sn = spin_or_wait(cfg.blocking, seg, deadline, [&]() -> tl::expected<std::optional<std::uint32_t>, SlotError> {
+        if (seen) {
+          for (std::uint32_t wait = 0; seg.notify_generation() == *seen; ++wait) {
+            if ((wait & kDeadlineCheckSpins) == kDeadlineCheckSpins && now_ns() > deadline) break;
+          }
+        }
+        if (!cfg.blocking) seen = seg.notify_generation();  // wait_until reads it itself
+        auto r = publish();
+        if (r) return std::optional<std::uint32_t>(*r);
+        if (r.error().code == SlotErrorCode::NoFreeSlot) return std::optional<std::uint32_t>{};
+        return tl::unexpected(r.error());
+      });
+    }
+    if (!sn) {
+      error = sn.error().code == SlotErrorCode::TimedOut ? "writer timed out waiting for a free slot"
+                                                         : "publish: " + sn.error().message();
+      return std::nullopt;
     }
     if (!last) ++sent;
   }
@@ -321,8 +311,8 @@ void finish(StreamResult& r, const StreamConfig& cfg, Shared* shared) {
     rep.verify_errors = s.verify_errors;
     rep.seconds = s.end_ns > shared->start_ns ? static_cast<double>(s.end_ns - shared->start_ns) / 1e9 : 0;
     slowest = std::max(slowest, rep.seconds);
-    lossless = lossless && s.state.load() == 2 && rep.received == r.sent && rep.sequence_gaps == 0 &&
-               rep.verify_errors == 0;
+    lossless =
+        lossless && s.state.load() == 2 && rep.received == r.sent && rep.sequence_gaps == 0 && rep.verify_errors == 0;
     r.pinned = r.pinned && s.pinned.load() == 1;
     if (s.state.load() != 2 && r.error.empty()) {
       r.error = s.message[0] != '\0' ? s.message : "reader " + std::to_string(i) + " failed";

@@ -23,6 +23,7 @@
 
 #include "bench_pingpong.hpp"
 #include "bench_pingpong_drive.hpp"
+#include "bench_wait.hpp"
 #include "fd_io.hpp"
 
 namespace shmslot::bench {
@@ -186,7 +187,7 @@ class StreamLink : public LinkBase {
 
 // ---- raw SPSC ring in shared memory, memcpy per hop ------------------------------------------------
 struct alignas(kApart) RingControl {
-  std::atomic<std::uint64_t> head;                   // written by the producer
+  std::atomic<std::uint64_t> head;                  // written by the producer
   alignas(kApart) std::atomic<std::uint64_t> tail;  // written by the consumer: its own line pair
 };
 static_assert(sizeof(RingControl) == 2 * kApart);
@@ -194,7 +195,9 @@ static_assert(sizeof(RingControl) == 2 * kApart);
 class RingLink : public LinkBase {
  public:
   explicit RingLink(const PingPongConfig& c)
-      : size_(c.size), slots_(c.slot_count), stride_((c.size + kApart - 1) & ~(kApart - 1)),
+      : size_(c.size),
+        slots_(c.slot_count),
+        stride_((c.size + kApart - 1) & ~(kApart - 1)),
         region_(2 * ring_bytes()) {}
   // Slots start on a 128-byte boundary after the control lines; rings are whole multiples of it.
   std::string prepare() {
@@ -265,6 +268,7 @@ class ShmslotLink : public LinkBase {
     if (role == Role::Pinger) {
       tx_ = owners_[0].get();
       rx_ = owners_[1].get();
+      bind();
       return "";
     }
     // The echoer attaches by path, as an unrelated process would; the inherited owner objects are
@@ -277,90 +281,91 @@ class ShmslotLink : public LinkBase {
     attached_[1] = std::make_unique<PosixSlotAllocator>(std::move(*ba));
     tx_ = attached_[1].get();
     rx_ = attached_[0].get();
+    bind();
     return "";
+  }
+  void bind() {
+    constexpr ReaderMask kReader0 = 1;
+    writer_.emplace(*tx_, kReader0);
+    reader_.emplace(*rx_, 0);
+  }
+
+  // The next sample for reader 0: spinning on it (Wait::Busy) or sleeping in wait_until.
+  template <class Take>
+  auto next(Take&& take) {
+    return spin_or_wait(cfg_.wait == Wait::Futex, *rx_, deadline_ns, take);
+  }
+  // A reader that gave up at its deadline found nothing; any other failure is a verify error.
+  std::uint64_t failed(const SlotError& e) {
+    if (e.code != SlotErrorCode::TimedOut) ++verify_errors;
+    return kFailed;
   }
 
   void send(Role, std::uint64_t s) {
-    constexpr ReaderMask kReader0 = 1;  // the peer is reader 0 and must see every sample
-    tl::expected<SlotHandle, SlotError> h = tx_->reserve_slot(kReader0);
-    for (std::uint32_t spins = 0; !h; ++spins) {  // a ping-pong always has a free slot; be safe
-      if (expired(spins)) return;
-      h = tx_->reserve_slot(kReader0);
-    }
     const std::size_t size = cfg_.size;
     if (cfg_.api == Api::Copy) {
       stamp_both_ends(buf_.data(), size, s);
-      if (!tx_->commit_slot(*h, std::span<const std::byte>(buf_.data(), size))) ++verify_errors;
+      auto sn = writer_->write(std::span<const std::byte>(buf_.data(), size));
+      for (std::uint32_t spins = 0; !sn && sn.error().code == SlotErrorCode::NoFreeSlot; ++spins) {
+        if (expired(spins)) return;  // a ping-pong always has a free slot; be safe
+        sn = writer_->write(std::span<const std::byte>(buf_.data(), size));
+      }
+      if (!sn) ++verify_errors;
       return;
     }
-    auto span = tx_->slot_data_ptr(*h);
-    if (!span) {
+    auto loan = writer_->loan(size);
+    for (std::uint32_t spins = 0; !loan && loan.error().code == SlotErrorCode::NoFreeSlot; ++spins) {
+      if (expired(spins)) return;
+      loan = writer_->loan(size);
+    }
+    if (!loan) {
       ++verify_errors;
       return;
     }
-    std::byte* p = span->data();
+    std::byte* p = loan->data().data();
     if (cfg_.payload == Payload::Full) {
       std::memset(p, static_cast<int>(s & 0xFF), size);
       stamp_both_ends(p, size, s);
     } else {
       put_stamp(p, s);
     }
-    if (!tx_->commit_in_place(*h, size)) ++verify_errors;
+    if (!std::move(*loan).commit(size)) ++verify_errors;
   }
 
   std::uint64_t recv(Role) {
-    std::optional<SlotHandle> h = wait_next();
-    if (!h) return kFailed;
-    std::uint64_t s = kFailed;
     const std::size_t size = cfg_.size;
     if (cfg_.api == Api::Copy) {
-      auto header = rx_->read_slot_into(*h, std::span<std::byte>(buf_.data(), size));
-      if (header && header->sample_size == size) {
-        s = get_stamp(buf_.data());
-        if (get_stamp(buf_.data() + size - 8) != s) ++verify_errors;
-      } else {
+      auto header = next([&] { return reader_->take_into(std::span<std::byte>(buf_.data(), size)); });
+      if (!header) return failed(header.error());
+      if (header->sample_size != size) {
         ++verify_errors;
+        return kFailed;
       }
-    } else {
-      auto span = rx_->slot_read_ptr(*h, 0);
-      if (span && span->size() == size) {
-        const std::byte* p = span->data();
-        s = get_stamp(p);
-        if (cfg_.payload == Payload::Full) {
-          // One byte per cache line: every line of the sample crosses to this core, as it would for
-          // a consumer that uses the data.
-          const auto pattern = static_cast<std::byte>(s & 0xFF);
-          std::uint64_t bad = 0;
-          for (std::size_t off = 64; off + 8 < size; off += 64) bad += p[off] != pattern ? 1 : 0;
-          if (bad != 0 || get_stamp(p + size - 8) != s) ++verify_errors;
-        }
-      } else {
-        ++verify_errors;
-      }
+      const std::uint64_t s = get_stamp(buf_.data());
+      if (get_stamp(buf_.data() + size - 8) != s) ++verify_errors;
+      return s;
     }
-    if (!rx_->mark_read(*h, 0)) ++verify_errors;
+    auto sample = next([&] { return reader_->take(); });  // pinned until it goes, which marks it read
+    if (!sample) return failed(sample.error());
+    if (sample->size() != size) {
+      ++verify_errors;
+      return kFailed;
+    }
+    const std::byte* p = sample->data();
+    const std::uint64_t s = get_stamp(p);
+    if (cfg_.payload == Payload::Full) {
+      // One byte per cache line: every line of the sample crosses to this core, as it would for
+      // a consumer that uses the data.
+      const auto pattern = static_cast<std::byte>(s & 0xFF);
+      std::uint64_t bad = 0;
+      for (std::size_t off = 64; off + 8 < size; off += 64) bad += p[off] != pattern ? 1 : 0;
+      if (bad != 0 || get_stamp(p + size - 8) != s) ++verify_errors;
+    }
+    if (!sample->release()) ++verify_errors;
     return s;
   }
 
  private:
-  std::optional<SlotHandle> wait_next() {
-    if (cfg_.wait == Wait::Busy) {
-      for (std::uint32_t spins = 0;; ++spins) {
-        auto h = rx_->next_unread_slot(0);
-        if (h && *h) return **h;
-        if (expired(spins)) return std::nullopt;
-      }
-    }
-    for (;;) {
-      // The generation is read before the look, so a commit between the two is never slept through.
-      const std::uint64_t g = rx_->notify_generation();
-      auto h = rx_->next_unread_slot(0);
-      if (h && *h) return **h;
-      rx_->wait_for_change(g, std::chrono::milliseconds(50));
-      if (now_ns() > deadline_ns) return std::nullopt;
-    }
-  }
-
   PingPongConfig cfg_;
   TempDir dir_;
   std::string ab_path_, ba_path_;
@@ -368,6 +373,9 @@ class ShmslotLink : public LinkBase {
   std::unique_ptr<PosixSlotAllocator> attached_[2];
   PosixSlotAllocator* tx_ = nullptr;
   PosixSlotAllocator* rx_ = nullptr;
+  // Bound to the final class, so the per-sample calls are direct, not virtual.
+  std::optional<BasicWriter<PosixSlotAllocator>> writer_;  // the peer is reader 0 and must see every sample
+  std::optional<BasicReader<PosixSlotAllocator>> reader_;
   std::vector<std::byte> buf_;
 };
 

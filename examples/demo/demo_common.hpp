@@ -47,7 +47,7 @@ struct RoleArgs {
 /// The writer's report, written once to its report fd.
 struct WriterReport {
   std::uint64_t sent = 0;  ///< samples, the end marker not counted
-  std::uint64_t full = 0;  ///< times reserve_slot found no free slot and the writer waited
+  std::uint64_t full = 0;  ///< times a loan found no free slot and the writer waited
   std::uint64_t first_send_ns = 0;
   std::uint64_t last_send_ns = 0;
   std::int32_t error = 0;  ///< 0, or the SlotErrorCode + 1 of the call that failed
@@ -61,7 +61,7 @@ struct ReaderReport {
   std::uint64_t duplicates = 0;  ///< a sequence number seen twice in a row
   std::uint64_t reordered = 0;   ///< a sequence number below one already seen
   std::uint64_t corrupt = 0;     ///< header size or payload bytes not what the writer wrote
-  std::uint64_t waits = 0;       ///< times the reader slept in wait_for_change
+  std::uint64_t waits = 0;       ///< times the reader found nothing and slept (wait_until)
   std::uint64_t first_recv_ns = 0;
   std::uint64_t last_recv_ns = 0;
   double p50_us = 0, p90_us = 0, p99_us = 0, max_us = 0;  ///< send-to-read latency

@@ -1,9 +1,10 @@
-// The reader role: takes samples in sequence order with next_unread_slot, either copying them out
-// (read_slot_into) or reading them in place (slot_read_ptr), checks each one, records its
-// send-to-read latency, and marks it read. Sleeps in wait_for_change when there is nothing new.
+// The reader role: takes samples in sequence order with a Reader, either copying them out
+// (take_into) or reading them in place (take, a guard that pins the slot), checks each one, records
+// its send-to-read latency, and marks it read. Sleeps in wait_until when there is nothing new.
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <span>
 #include <vector>
 
 #include <shmslot/shmslot.hpp>
@@ -86,29 +87,23 @@ int run_reader(const RunOptions& options, const RoleArgs& args) {
 
   std::vector<std::byte> copy(options.sample_size);
   Tally tally(report);
-  const std::uint32_t me = args.reader_index;
+  shmslot::Reader reader(*segment, args.reader_index);
+  // Every look that finds nothing is followed by a sleep in wait_until: count them.
+  auto counted = [&](auto got) {
+    if (got && !*got) ++report.waits;
+    return got;
+  };
   for (bool more = true; more;) {
-    // Generation first, then look: a commit after the look moves the generation past `seen`, so
-    // the wait returns at once instead of sleeping through it.
-    const std::uint64_t seen = segment->notify_generation();
-    auto next = segment->next_unread_slot(me);
-    if (!next) return finish("next_unread_slot", next.error());
-    if (!*next) {
-      ++report.waits;
-      segment->wait_for_change(seen, std::chrono::seconds(1));
-      continue;
-    }
-    const shmslot::SlotHandle slot = **next;
     if (args.zero_copy) {
-      auto bytes = segment->slot_read_ptr(slot, me);  // pinned until mark_read
-      if (!bytes) return finish("slot_read_ptr", bytes.error());
-      more = tally.count(*bytes, monotonic_ns());
+      auto sample = shmslot::wait_until(*segment, shmslot::WaitLimit{}, [&] { return counted(reader.take()); });
+      if (!sample) return finish("take", sample.error());
+      more = tally.count(sample->bytes(), monotonic_ns());  // pinned until the guard goes
     } else {
-      auto header = segment->read_slot_into(slot, copy);
-      if (!header) return finish("read_slot_into", header.error());
+      auto header =
+          shmslot::wait_until(*segment, shmslot::WaitLimit{}, [&] { return counted(reader.take_into(copy)); });
+      if (!header) return finish("take_into", header.error());
       more = tally.count(std::span<const std::byte>(copy.data(), header->sample_size), monotonic_ns());
     }
-    if (auto marked = segment->mark_read(slot, me); !marked) return finish("mark_read", marked.error());
   }
   tally.summarise();
   return write_all(args.report_fd, &report, sizeof report) ? 0 : 1;

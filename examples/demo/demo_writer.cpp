@@ -1,12 +1,15 @@
 // The writer role: loans a slot, writes the sample straight into shared memory, stamps the send
 // time and commits, for `seconds`; then one end marker. Reader 0 and reader 1 are in its active
 // mask, so it never overwrites a sample they have not read: when the segment is full it sleeps in
-// wait_for_change until a reader marks a slot read.
+// wait_until until a reader marks a slot read.
 #include <time.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <span>
+#include <utility>
 
 #include <shmslot/shmslot.hpp>
 
@@ -26,28 +29,29 @@ void sleep_until_ns(std::uint64_t deadline_ns) {
   }
 }
 
-// Reserves a slot, sleeping while every slot still holds a sample a reader has not read.
-tl::expected<shmslot::SlotHandle, shmslot::SlotError> reserve(shmslot::SlotBackend& segment, std::uint64_t& full) {
-  for (;;) {
-    // The generation before the attempt: a slot freed after the attempt moves it, so the wait
-    // below cannot sleep through that.
-    const std::uint64_t seen = segment.notify_generation();
-    auto slot = segment.reserve_slot(kActiveReaders);
-    if (slot || slot.error().code != shmslot::SlotErrorCode::NoFreeSlot) return slot;
-    ++full;
-    segment.wait_for_change(seen, std::chrono::seconds(1));
-  }
+// Loans a slot, sleeping while every slot still holds a sample a reader has not read; counts the
+// looks that found the segment full.
+tl::expected<shmslot::Loan, shmslot::SlotError> loan(shmslot::Writer& writer, std::size_t size, std::uint64_t& full) {
+  return shmslot::wait_until(writer.backend(), shmslot::WaitLimit{},
+                             [&]() -> tl::expected<std::optional<shmslot::Loan>, shmslot::SlotError> {
+                               auto got = writer.loan(size);
+                               if (got) return std::optional<shmslot::Loan>(std::move(*got));
+                               if (got.error().code != shmslot::SlotErrorCode::NoFreeSlot) {
+                                 return tl::unexpected(got.error());
+                               }
+                               ++full;
+                               return std::optional<shmslot::Loan>{};
+                             });
 }
 
-// Writes one sample into the loaned slot and commits it.
-tl::expected<std::uint32_t, shmslot::SlotError> publish(shmslot::SlotBackend& segment, shmslot::SlotHandle slot,
-                                                        std::uint64_t seq, std::size_t size, std::uint32_t flags) {
-  auto bytes = segment.slot_data_ptr(slot);
-  if (!bytes) return tl::unexpected(bytes.error());
-  std::memset(bytes->data() + sizeof(SampleHeader), static_cast<int>(seq & 0xFF), size - sizeof(SampleHeader));
-  const SampleHeader header{seq, monotonic_ns(), static_cast<std::uint32_t>(size), flags};
-  std::memcpy(bytes->data(), &header, sizeof header);
-  return segment.commit_in_place(slot, size);
+// Writes one sample into the loan and commits it. A loan that fails on the way is given back by
+// its destructor.
+tl::expected<std::uint32_t, shmslot::SlotError> publish(shmslot::Loan loan, std::uint64_t seq, std::uint32_t flags) {
+  const std::span<std::byte> bytes = loan.data();
+  std::memset(bytes.data() + sizeof(SampleHeader), static_cast<int>(seq & 0xFF), bytes.size() - sizeof(SampleHeader));
+  const SampleHeader header{seq, monotonic_ns(), static_cast<std::uint32_t>(bytes.size()), flags};
+  std::memcpy(bytes.data(), &header, sizeof header);
+  return std::move(loan).commit();
 }
 
 }  // namespace
@@ -65,6 +69,7 @@ int run_writer(const RunOptions& options, const RoleArgs& args) {
     std::fprintf(stderr, "demo writer: attach %s: %s\n", args.flink.c_str(), segment.error().message().c_str());
     return 1;
   }
+  shmslot::Writer writer(*segment, kActiveReaders);
   const std::uint64_t start = monotonic_ns();
   const auto end = start + static_cast<std::uint64_t>(options.seconds * 1e9);
   report.first_send_ns = start;
@@ -75,18 +80,18 @@ int run_writer(const RunOptions& options, const RoleArgs& args) {
       const std::uint64_t due = start + seq * 1'000'000'000ULL / options.rate;
       if (due > now) sleep_until_ns(due);
     }
-    auto slot = reserve(*segment, report.full);
-    if (!slot) return finish("reserve_slot", slot.error());
-    auto committed = publish(*segment, *slot, seq, options.sample_size, 0);
-    if (!committed) return finish("commit_in_place", committed.error());
+    auto slot = loan(writer, options.sample_size, report.full);
+    if (!slot) return finish("loan", slot.error());
+    auto committed = publish(std::move(*slot), seq, 0);
+    if (!committed) return finish("commit", committed.error());
     ++seq;
   }
   report.sent = seq;
   report.last_send_ns = monotonic_ns();
-  auto slot = reserve(*segment, report.full);
-  if (!slot) return finish("reserve_slot", slot.error());
-  auto committed = publish(*segment, *slot, seq, sizeof(SampleHeader), kFlagEnd);
-  if (!committed) return finish("commit_in_place", committed.error());
+  auto slot = loan(writer, sizeof(SampleHeader), report.full);
+  if (!slot) return finish("loan", slot.error());
+  auto committed = publish(std::move(*slot), seq, kFlagEnd);
+  if (!committed) return finish("commit", committed.error());
   return write_all(args.report_fd, &report, sizeof report) ? 0 : 1;
 }
 

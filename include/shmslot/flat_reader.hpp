@@ -1,5 +1,6 @@
 // Typed reading over any SlotBackend: copies in sequence order (take), the newest value (read),
-// or a zero-copy guard into the slot (read_ref).
+// or a zero-copy guard into the slot (read_ref); a thin layer over Reader (reader.hpp) that sees
+// bytes as a T.
 #pragma once
 
 #include <algorithm>
@@ -16,7 +17,9 @@
 #include <tl/expected.hpp>
 
 #include "shmslot/flat_struct.hpp"
+#include "shmslot/reader.hpp"
 #include "shmslot/slot_backend.hpp"
+#include "shmslot/wait.hpp"
 
 namespace shmslot {
 
@@ -28,15 +31,11 @@ class FlatReader;
 template <FlatStruct T>
 class FlatSampleRef {
  public:
-  FlatSampleRef(FlatSampleRef&& other) noexcept
-      : backend_(std::exchange(other.backend_, nullptr)),
-        handle_(other.handle_),
-        reader_(other.reader_),
-        value_(other.value_) {}
+  FlatSampleRef(FlatSampleRef&&) noexcept = default;
   FlatSampleRef& operator=(FlatSampleRef&&) = delete;
   FlatSampleRef(const FlatSampleRef&) = delete;
   FlatSampleRef& operator=(const FlatSampleRef&) = delete;
-  ~FlatSampleRef() { release(); }
+  ~FlatSampleRef() = default;
 
   const T& operator*() const { return *value_; }
   const T* operator->() const { return value_; }
@@ -44,75 +43,62 @@ class FlatSampleRef {
   /// A copy of the value; the slot is released now.
   T into_inner() && {
     T copy = *value_;
-    release();
+    (void)sample_.release();
     return copy;
   }
 
  private:
   friend class FlatReader<T>;
-  FlatSampleRef(SlotBackend* backend, SlotHandle handle, std::uint32_t reader, const T* value)
-      : backend_(backend), handle_(handle), reader_(reader), value_(value) {}
-  void release() {
-    if (backend_ != nullptr) (void)std::exchange(backend_, nullptr)->mark_read(handle_, reader_);
-  }
-  SlotBackend* backend_;
-  SlotHandle handle_;
-  std::uint32_t reader_;
+  // The payload is 16-byte aligned, alignof(T) <= 16, and the bytes are a committed T.
+  explicit FlatSampleRef(Sample sample)
+      : sample_(std::move(sample)), value_(std::launder(reinterpret_cast<const T*>(sample_.data()))) {}
+  Sample sample_;
   const T* value_;
 };
 
 /// Reads T samples as one reader index (0..31) from a backend it does not own (the backend must
-/// outlive the reader). One thread at a time per reader index. Move-only.
+/// outlive the reader): a Reader whose samples are T. The segment's type hash is checked once,
+/// here; a sample whose size is not sizeof(T) is TypeMismatch. One thread at a time per reader
+/// index. Move-only.
 template <FlatStruct T>
 class FlatReader {
  public:
   /// Reads as `reader_index`, chosen by the application (the ZeroDDS way).
-  FlatReader(SlotBackend& backend, std::uint32_t reader_index) : backend_(&backend), reader_(reader_index) {}
+  FlatReader(SlotBackend& backend, std::uint32_t reader_index)
+      : reader_(backend, reader_index), refusal_(check_type(backend)) {}
 
   /// Claims a free reader index in the segment's registry; it is released (and the reader
   /// disconnected) when this reader is destroyed. NoFreeReader when all 32 are taken.
   static tl::expected<FlatReader, SlotError> registered(SlotBackend& backend) {
-    auto index = backend.register_reader();
-    if (!index) return tl::unexpected(index.error());
-    FlatReader reader(backend, *index);
-    reader.owns_registration_ = true;
-    return reader;
+    auto reader = Reader::registered(backend);
+    if (!reader) return tl::unexpected(reader.error());
+    return FlatReader(std::move(*reader));
   }
 
-  FlatReader(FlatReader&& other) noexcept
-      : backend_(other.backend_),
-        reader_(other.reader_),
-        skipped_(other.skipped_),
-        owns_registration_(std::exchange(other.owns_registration_, false)) {}
+  FlatReader(FlatReader&&) noexcept = default;
   FlatReader& operator=(FlatReader&&) = delete;
   FlatReader(const FlatReader&) = delete;
   FlatReader& operator=(const FlatReader&) = delete;
-  ~FlatReader() {
-    if (owns_registration_) (void)backend_->unregister_reader(reader_);
-  }
+  ~FlatReader() = default;
 
   /// Samples evicted by a writer (max sample age) before this reader read them.
-  std::uint64_t evictions() const {
-    auto stats = backend_->reader_stats(reader_);
-    return stats ? stats->evictions : 0;
-  }
+  std::uint64_t evictions() const { return reader_.evictions(); }
 
-  /// The oldest sample this reader has not read, copied out; every sample, in sequence order.
+  /// The oldest sample this reader has not read, copied out; every sample, in sequence order. A
+  /// sample of another size is TypeMismatch: one larger than T stays unread, a smaller one is
+  /// marked read.
   tl::expected<std::optional<T>, SlotError> take() {
-    if (auto bad = check_type(); !bad) return tl::unexpected(bad.error());
-    for (;;) {
-      auto handle = backend_->next_unread_slot(reader_);
-      if (!handle) return tl::unexpected(handle.error());
-      if (!*handle) return std::optional<T>{};
-      std::array<std::byte, sizeof(T)> raw;  // T need not be default-constructible
-      auto header = backend_->read_slot_into(**handle, raw);
-      const bool gone = !header && header.error().code == SlotErrorCode::Overwritten;
-      if (!header && !gone) return tl::unexpected(type_error(header.error()));
-      if (header && header->sample_size != sizeof(T)) return tl::unexpected(SlotError::of(SlotErrorCode::TypeMismatch));
-      if (auto marked = backend_->mark_read(**handle, reader_); !marked) return tl::unexpected(marked.error());
-      if (gone) continue;  // overwritten under a reader outside the active mask: the next one
-      return std::optional<T>(std::bit_cast<T>(raw));
+    if (refusal_) return tl::unexpected(*refusal_);
+    std::array<std::byte, sizeof(T)> raw;  // T need not be default-constructible
+    auto header = reader_.take_into(raw);
+    // A sample that does not fit a T is another type's (and stays unread, as take_into leaves it).
+    if (!header && header.error().code == SlotErrorCode::SampleTooLarge) {
+      return tl::unexpected(SlotError::of(SlotErrorCode::TypeMismatch));
     }
+    if (!header) return tl::unexpected(header.error());
+    if (!*header) return std::optional<T>{};
+    if ((*header)->sample_size != sizeof(T)) return tl::unexpected(SlotError::of(SlotErrorCode::TypeMismatch));
+    return std::optional<T>(std::bit_cast<T>(raw));
   }
 
   /// The newest sample this reader has not read ("latest value", as ZeroDDS's read): every older
@@ -131,25 +117,15 @@ class FlatReader {
   /// The oldest sample this reader has not read, in place (zero-copy). Unlike ZeroDDS's read_ref,
   /// which keeps only the newest, this delivers every sample in sequence order, like take().
   tl::expected<std::optional<FlatSampleRef<T>>, SlotError> read_ref() {
-    if (auto bad = check_type(); !bad) return tl::unexpected(bad.error());
-    for (;;) {
-      auto handle = backend_->next_unread_slot(reader_);
-      if (!handle) return tl::unexpected(handle.error());
-      if (!*handle) return std::optional<FlatSampleRef<T>>{};
-      auto span = backend_->slot_read_ptr(**handle, reader_);
-      if (!span) {
-        if (span.error().code != SlotErrorCode::Overwritten) return tl::unexpected(span.error());
-        (void)backend_->mark_read(**handle, reader_);
-        continue;
-      }
-      if (span->size() != sizeof(T)) {
-        (void)backend_->mark_read(**handle, reader_);  // unpin before reporting
-        return tl::unexpected(SlotError::of(SlotErrorCode::TypeMismatch));
-      }
-      // The payload is 16-byte aligned, alignof(T) <= 16, and the bytes are a committed T.
-      const T* value = std::launder(reinterpret_cast<const T*>(span->data()));
-      return std::optional<FlatSampleRef<T>>(FlatSampleRef<T>(backend_, **handle, reader_, value));
+    if (refusal_) return tl::unexpected(*refusal_);
+    auto sample = reader_.take();
+    if (!sample) return tl::unexpected(sample.error());
+    if (!*sample) return std::optional<FlatSampleRef<T>>{};
+    if ((*sample)->size() != sizeof(T)) {
+      (void)(*sample)->release();  // unpin before reporting
+      return tl::unexpected(SlotError::of(SlotErrorCode::TypeMismatch));
     }
+    return std::optional<FlatSampleRef<T>>(FlatSampleRef<T>(std::move(**sample)));
   }
 
   /// take(), waiting up to `timeout` for a sample.
@@ -165,43 +141,34 @@ class FlatReader {
     return blocking([this] { return read_ref(); }, timeout);
   }
 
-  std::uint32_t reader_index() const { return reader_; }
+  std::uint32_t reader_index() const { return reader_.reader_index(); }
   /// Samples read() skipped because a newer one was pending.
   std::uint64_t skipped() const { return skipped_; }
+  /// The untyped reader underneath.
+  Reader& untyped() { return reader_; }
 
  private:
+  explicit FlatReader(Reader reader) : reader_(std::move(reader)), refusal_(check_type(reader_.backend())) {}
+
+  // wait_until, with the timeout an empty result rather than an error (this API's contract).
   template <class Try>
   auto blocking(Try&& attempt, std::chrono::nanoseconds timeout) -> decltype(attempt()) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      // Capture the counter before looking: a commit after the look moves it, so the wait below
-      // returns at once instead of sleeping through that commit.
-      const std::uint64_t generation = backend_->notify_generation();
-      auto got = attempt();
-      if (!got || *got) return got;
-      const auto left = deadline - std::chrono::steady_clock::now();
-      if (left <= std::chrono::nanoseconds::zero()) return got;
-      // Wake at least every half lease: a writer that died inside a commit leaves a gap that is
-      // passed only when the reader looks again after the lease (nobody else wakes it).
-      backend_->wait_for_change(generation, std::min<std::chrono::nanoseconds>(left, backend_->lease() / 2));
-    }
+    using Value = typename decltype(attempt())::value_type::value_type;
+    auto got = wait_until(reader_.backend(), WaitLimit::within(timeout), attempt);
+    if (got) return std::optional<Value>(std::move(*got));
+    if (got.error().code == SlotErrorCode::TimedOut) return std::optional<Value>{};
+    return tl::unexpected(got.error());
   }
 
-  tl::expected<void, SlotError> check_type() const {
-    const auto recorded = backend_->type_hash();
-    if (recorded && *recorded != type_hash_of<T>) return tl::unexpected(SlotError::of(SlotErrorCode::TypeMismatch));
-    return {};
+  static std::optional<SlotError> check_type(const SlotBackend& backend) {
+    const auto recorded = backend.type_hash();
+    if (recorded && *recorded != type_hash_of<T>) return SlotError::of(SlotErrorCode::TypeMismatch);
+    return std::nullopt;
   }
 
-  // A sample that does not fit a T is another type's.
-  static SlotError type_error(const SlotError& e) {
-    return e.code == SlotErrorCode::SampleTooLarge ? SlotError::of(SlotErrorCode::TypeMismatch) : e;
-  }
-
-  SlotBackend* backend_;
-  std::uint32_t reader_;
+  Reader reader_;
+  std::optional<SlotError> refusal_;  // why every call fails, when the segment is not for T
   std::uint64_t skipped_ = 0;
-  bool owns_registration_ = false;
 };
 
 }  // namespace shmslot

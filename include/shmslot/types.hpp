@@ -106,6 +106,12 @@ enum class SlotErrorCode {
   ReaderIndexInUse,
   /// The backend or segment does not offer this (e.g. the reader registry on a ZeroDDS segment).
   Unsupported,
+  /// A blocking call reached its deadline with nothing to deliver (no free slot, no sample). Retry
+  /// helps once readers or writers progress.
+  TimedOut,
+  /// A blocking call gave up because its std::stop_token asked it to. Retry helps if the stop was
+  /// not meant for good.
+  Stopped,
 };
 
 /// The error of a slot operation. `sample` and `capacity` are set for SampleTooLarge.

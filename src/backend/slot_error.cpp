@@ -17,6 +17,8 @@ const char* to_string(SlotErrorCode code) {
     case SlotErrorCode::NoFreeReader: return "NoFreeReader";
     case SlotErrorCode::ReaderIndexInUse: return "ReaderIndexInUse";
     case SlotErrorCode::Unsupported: return "Unsupported";
+    case SlotErrorCode::TimedOut: return "TimedOut";
+    case SlotErrorCode::Stopped: return "Stopped";
   }
   return "unknown";
 }
@@ -37,6 +39,8 @@ std::string SlotError::message() const {
     case SlotErrorCode::NoFreeReader: return "all 32 reader indices are registered";
     case SlotErrorCode::ReaderIndexInUse: return "reader index is registered by another live process";
     case SlotErrorCode::Unsupported: return "not supported by this backend or segment";
+    case SlotErrorCode::TimedOut: return "timed out waiting for a free slot or a sample";
+    case SlotErrorCode::Stopped: return "stopped while waiting (stop requested)";
   }
   return "unknown slot error";
 }

@@ -5,11 +5,12 @@
 #include <span>
 
 #include <shmslot/bridge.hpp>
+#include <shmslot/wait.hpp>
+#include <shmslot/writer.hpp>
 
 #include "dds_link.hpp"
 #include "envelope.h"
 #include "link_tracker.hpp"
-#include "segment_writer.hpp"
 
 namespace shmslot::bridge {
 
@@ -46,10 +47,10 @@ struct FromDdsBridge::Impl {
   detail::Participant dds;
   dds_entity_t reader = 0;
   dds_entity_t waitset = 0;
-  std::optional<detail::SegmentWriter> writer;
-  // Reliable: the slot the next sample goes into, reserved before the sample is taken from DDS,
-  // so that nothing is taken while the segment is full.
-  std::optional<SlotHandle> slot;
+  std::optional<Writer> writer;
+  // Reliable: the slot the next sample goes into, loaned before the sample is taken from DDS, so
+  // that nothing is taken while the segment is full. Given back unpublished if the bridge goes.
+  std::optional<Loan> slot;
   TypeHash type_hash{};
   std::size_t capacity = 0;
   detail::LinkTracker tracker;
@@ -57,10 +58,6 @@ struct FromDdsBridge::Impl {
   std::uint32_t matched = 0;
   bool stalled = false;  // inside a wait for a free slot (counted once in stats.blocked)
   BridgeStats stats;
-
-  ~Impl() {
-    if (slot) writer->discard(*slot);
-  }
 
   tl::expected<void, BridgeError> refresh_matched() {
     dds_subscription_matched_status_t status{};
@@ -88,17 +85,18 @@ struct FromDdsBridge::Impl {
       return {};
     }
     if (!slot) {
-      bool waited = false;  // best effort: one try, never a wait
-      auto handle = writer->reserve(Reliability::BestEffort, Clock::now(), waited);
-      if (!handle) return slot_error("reserve_slot", handle.error());
-      if (!*handle) {
+      auto loan = writer->loan(capacity);  // best effort: one try, never a wait
+      if (!loan && loan.error().code == SlotErrorCode::NoFreeSlot) {
         ++stats.dropped;
         return {};
       }
-      slot = **handle;
+      if (!loan) return slot_error("reserve_slot", loan.error());
+      slot.emplace(std::move(*loan));
     }
-    const auto* bytes = reinterpret_cast<const std::byte*>(envelope.payload._buffer);
-    auto committed = writer->commit(*slot, std::span<const std::byte>(bytes, envelope.payload._length));
+    if (envelope.payload._length > 0) {
+      std::memcpy(slot->data().data(), envelope.payload._buffer, envelope.payload._length);
+    }
+    auto committed = std::move(*slot).commit(envelope.payload._length);
     slot.reset();
     if (!committed) return slot_error("commit", committed.error());
     ++stats.forwarded;
@@ -125,13 +123,16 @@ struct FromDdsBridge::Impl {
     const std::uint64_t before = stats.forwarded;
     for (;;) {
       if (qos.reliability == Reliability::Reliable && !slot) {
-        bool waited = false;
-        auto handle = writer->reserve(Reliability::Reliable, deadline, waited);
-        if (!handle) return slot_error("reserve_slot", handle.error());
-        if (waited && !stalled) ++stats.blocked;
-        stalled = !*handle;
-        if (!*handle) break;  // still full at the deadline: DDS keeps the samples meanwhile
-        slot = **handle;
+        auto loan = writer->loan(capacity);
+        if (!loan && loan.error().code == SlotErrorCode::NoFreeSlot && Clock::now() < deadline) {
+          if (!stalled) ++stats.blocked;  // one wait for readers, counted once however long it lasts
+          loan = writer->loan_blocking(capacity, WaitLimit::until(deadline));
+        }
+        stalled =
+            !loan && (loan.error().code == SlotErrorCode::NoFreeSlot || loan.error().code == SlotErrorCode::TimedOut);
+        if (stalled) break;  // still full at the deadline: DDS keeps the samples meanwhile
+        if (!loan) return slot_error("reserve_slot", loan.error());
+        slot.emplace(std::move(*loan));
       }
       auto took = take_one();
       if (!took) return tl::unexpected(took.error());
@@ -155,7 +156,8 @@ tl::expected<FromDdsBridge, BridgeError> FromDdsBridge::open(SlotBackend& segmen
   impl->segment = &segment;
   impl->qos = options.link.qos;
   impl->dds = std::move(*dds);
-  impl->writer.emplace(segment, options.active_readers);
+  impl->writer.emplace(segment);
+  impl->writer->set_active_readers(options.active_readers);
   impl->type_hash = segment.type_hash().value_or(TypeHash{});
   impl->capacity = segment.slot_capacity();
 

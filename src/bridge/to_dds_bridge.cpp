@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <shmslot/bridge.hpp>
+#include <shmslot/wait.hpp>
 
 #include "dds_link.hpp"
 #include "envelope.h"
@@ -120,35 +121,42 @@ struct ToDdsBridge::Impl {
     return {};
   }
 
-  // Copies the next unread sample into `pending`; false if none came before the deadline.
+  // Copies the next unread sample into `pending`; false if none came before the deadline. The
+  // sample stays unread (so unfreed for the segment's writer) until DDS has accepted it.
   tl::expected<bool, BridgeError> take_next(Clock::time_point deadline) {
-    for (;;) {
-      // The counter is read before looking: a commit after this point ends the wait below.
-      const std::uint64_t generation = segment->notify_generation();
-      auto next = segment->next_unread_slot(reader);
-      if (!next) return slot_error("next_unread_slot", next.error());
-      if (*next) {
-        auto header = segment->read_slot_into(**next, buffer);
-        if (!header) {
-          if (header.error().code == SlotErrorCode::Overwritten) continue;  // its number becomes a gap
-          return slot_error("read_slot_into", header.error());
-        }
-        // The cursor sits on the sample next_unread_slot returned: its exact 64-bit number, where
-        // the segment keeps cursors (a ZeroDDS segment has only the 32-bit one in the header).
-        std::optional<std::uint64_t> cursor;
-        if (auto reader_stats = segment->reader_stats(reader)) cursor = reader_stats->cursor;
-        std::uint64_t skipped = 0;
-        const std::uint64_t origin = unwrap.unwrap(header->sequence_number, skipped, cursor);
-        stats.gaps += skipped;
-        pending = Pending{**next, std::min<std::size_t>(header->sample_size, buffer.size()), origin};
-        return true;
-      }
-      const auto left = deadline - Clock::now();
-      if (left <= Clock::duration::zero()) return false;
-      // At least every half lease: a gap left by a writer that died mid-commit is passed only by
-      // looking again (as FlatReader does).
-      segment->wait_for_change(generation, std::min<std::chrono::nanoseconds>(left, segment->lease() / 2));
+    const char* failed = nullptr;  // the call that failed, for the message
+    auto next =
+        wait_until(*segment, WaitLimit::until(deadline), [&]() -> tl::expected<std::optional<Pending>, SlotError> {
+          for (;;) {
+            auto handle = segment->next_unread_slot(reader);
+            if (!handle) {
+              failed = "next_unread_slot";
+              return tl::unexpected(handle.error());
+            }
+            if (!*handle) return std::optional<Pending>{};
+            auto header = segment->read_slot_into(**handle, buffer);
+            if (!header) {
+              if (header.error().code == SlotErrorCode::Overwritten) continue;  // its number becomes a gap
+              failed = "read_slot_into";
+              return tl::unexpected(header.error());
+            }
+            // The cursor sits on the sample next_unread_slot returned: its exact 64-bit number, where
+            // the segment keeps cursors (a ZeroDDS segment has only the 32-bit one in the header).
+            std::optional<std::uint64_t> cursor;
+            if (auto reader_stats = segment->reader_stats(reader)) cursor = reader_stats->cursor;
+            std::uint64_t skipped = 0;
+            const std::uint64_t origin = unwrap.unwrap(header->sequence_number, skipped, cursor);
+            stats.gaps += skipped;
+            return std::optional<Pending>(
+                Pending{**handle, std::min<std::size_t>(header->sample_size, buffer.size()), origin});
+          }
+        });
+    if (next) {
+      pending = *next;
+      return true;
     }
+    if (next.error().code == SlotErrorCode::TimedOut) return false;
+    return slot_error(failed != nullptr ? failed : "next_unread_slot", next.error());
   }
 
   tl::expected<void, BridgeError> release_pending() {

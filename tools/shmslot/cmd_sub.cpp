@@ -1,6 +1,6 @@
 // shmslot sub FLINK [--group NAME|GID] [--reader N] [--json|--hex|--count] [--verify] [--max N] [--timeout SEC]
-// Reads as reader N in sequence order (next_unread_slot, read_slot_into, mark_read), sleeping on
-// the change counter while there is nothing new, and prints each sample.
+// Reads as reader N in sequence order (Reader::take_into through wait_until), sleeping on the
+// change counter while there is nothing new, and prints each sample.
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,12 +8,15 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
+#include <shmslot/reader.hpp>
+#include <shmslot/wait.hpp>
 
 #include "command.hpp"
 #include "commands.hpp"
@@ -96,71 +99,63 @@ class DamageWatch {
 End read_loop(const Options& o, PosixSlotAllocator& segment, Tally& tally, std::string& gone, int& exit_code) {
   using Clock = std::chrono::steady_clock;
   DamageWatch damage(segment);
+  Reader reader(segment, o.reader);
   std::vector<std::byte> buffer(segment.slot_capacity());
   const bool per_sample = o.json || o.hex || (!o.count && !o.verify);
   const auto timeout = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.timeout_s));
-  auto last_sample = Clock::now();
-  auto last_check = last_sample;
+  auto last_check = Clock::now();
+  std::optional<std::uint64_t> idle_generation;  // the counter at the last look that found nothing
+  WaitLimit limit;
+  limit.max_sleep = kWaitSlice;  // the stop flag, the pipe and the flink file are looked at between sleeps
   for (;;) {
     if (stop_requested()) return End::Stopped;
     if (o.max != 0 && tally.received >= o.max) return End::Max;
-    // The counter is read before looking: a commit after this point wakes the wait below.
-    const std::uint64_t gen = segment.notify_generation();
-    auto next = segment.next_unread_slot(o.reader);
-    if (!next) {
-      exit_code = fail(kCommand, kExitFailure, "next_unread_slot: " + next.error().message());
+    if (o.timeout_s > 0) limit.deadline = Clock::now() + timeout;  // measured from the last sample
+    std::optional<End> end;  // why the wait below gave up, when it was not for a slot error
+    auto header = wait_until(segment, limit, [&]() -> tl::expected<std::optional<SlotHeader>, SlotError> {
+      auto got = reader.take_into(buffer);
+      if (!got || *got) return got;
+      const auto stop = [&](End why) -> tl::expected<std::optional<SlotHeader>, SlotError> {
+        end = why;
+        return tl::unexpected(SlotError::of(SlotErrorCode::Stopped));
+      };
+      // Nothing new: hand over what was printed, then sleep.
+      if (stop_requested()) return stop(End::Stopped);
+      if (std::fflush(stdout) != 0) return stop(End::OutputClosed);
+      const auto now = Clock::now();
+      const std::uint64_t generation = segment.notify_generation();
+      if (idle_generation == generation) {
+        // A whole sleep without a change: truly idle, so the looks that cost a system call or a
+        // snapshot happen here, never once per sample. A reader that closed the pipe while nothing
+        // was written (`| head` after its lines) is seen now, not at the next sample, which may never come.
+        if (stdout_closed()) return stop(End::OutputClosed);
+        damage.on_idle(segment, now);
+      }
+      idle_generation = generation;
+      if (now - last_check >= kPublishedCheckInterval) {
+        last_check = now;
+        if (auto why = segment_gone(segment)) {
+          // Nothing more will come; one last look for a commit that landed since.
+          if (auto last = reader.take_into(buffer); !last || *last) return last;
+          gone = *why;
+          return stop(End::SegmentGone);
+        }
+      }
+      return std::optional<SlotHeader>{};
+    });
+    tally.overwritten = reader.overwritten();
+    if (!header) {
+      if (end) return *end;
+      if (header.error().code == SlotErrorCode::TimedOut) return End::Timeout;
+      exit_code = fail(kCommand, kExitFailure, "read: " + header.error().message());
       return End::Error;
     }
-    if (*next) {
-      const SlotHandle handle = **next;
-      auto header = segment.read_slot_into(handle, buffer);
-      if (!header) {
-        if (header.error().code == SlotErrorCode::Overwritten) {
-          ++tally.overwritten;  // gone; next_unread_slot moves on
-          continue;
-        }
-        exit_code = fail(kCommand, kExitFailure, "read_slot_into: " + header.error().message());
-        return End::Error;
-      }
-      if (auto marked = segment.mark_read(handle, o.reader);
-          !marked && marked.error().code != SlotErrorCode::Overwritten) {
-        exit_code = fail(kCommand, kExitFailure, "mark_read: " + marked.error().message());
-        return End::Error;
-      }
-      ++tally.received;
-      last_sample = Clock::now();
-      const auto data =
-          std::span<const std::byte>(buffer).first(std::min<std::size_t>(header->sample_size, buffer.size()));
-      if (o.verify) tally.verifier.add(data);
-      if (per_sample) print_sample(o, *header, data);
-      continue;
-    }
-    // Nothing new: hand over what was printed, then sleep.
-    if (std::fflush(stdout) != 0) return End::OutputClosed;
-    auto slice = Clock::duration(kWaitSlice);
-    if (o.timeout_s > 0) {
-      const auto left = last_sample + timeout - Clock::now();
-      if (left <= Clock::duration::zero()) return End::Timeout;
-      slice = std::min(slice, left);
-    }
-    const bool changed = segment.wait_for_change(gen, slice);
-    const auto now = Clock::now();
-    if (!changed) {
-      // A whole slice without a change: truly idle, so the looks that cost a system call or a
-      // snapshot happen here, never once per sample. A reader that closed the pipe while nothing
-      // was written (`| head` after its lines) is seen now, not at the next sample, which may never come.
-      if (stdout_closed()) return End::OutputClosed;
-      damage.on_idle(segment, now);
-    }
-    if (now - last_check >= kPublishedCheckInterval) {
-      last_check = now;
-      if (auto why = segment_gone(segment)) {
-        // Nothing more will come; one last look for a commit that landed since.
-        if (auto last = segment.next_unread_slot(o.reader); last && *last) continue;
-        gone = *why;
-        return End::SegmentGone;
-      }
-    }
+    idle_generation.reset();
+    ++tally.received;
+    const auto data =
+        std::span<const std::byte>(buffer).first(std::min<std::size_t>(header->sample_size, buffer.size()));
+    if (o.verify) tally.verifier.add(data);
+    if (per_sample) print_sample(o, *header, data);
   }
 }
 

@@ -1,9 +1,11 @@
 #include "sample_publisher.hpp"
 
 #include <chrono>
+#include <cstring>
 #include <utility>
 
 #include <fmt/core.h>
+#include <shmslot/wait.hpp>
 
 #include "command.hpp"
 #include "exit_codes.hpp"
@@ -22,60 +24,61 @@ constexpr auto kSayWaitingAfter = std::chrono::seconds(1);
 }  // namespace
 
 SamplePublisher::SamplePublisher(std::string command, PosixSlotAllocator& segment, std::optional<ReaderMask> active)
-    : command_(std::move(command)), segment_(segment), active_(active) {}
+    : command_(std::move(command)), segment_(segment), writer_(segment) {
+  writer_.set_active_readers(active);
+}
 
 bool SamplePublisher::publish_bytes(std::span<const std::byte> bytes) {
-  const auto handle = reserve();
-  if (!handle) return false;
-  if (auto r = segment_.commit_slot(*handle, bytes); !r) return give_back(*handle, "commit", r.error());
-  return true;
+  auto loan = this->loan(bytes.size());
+  if (!loan) return false;
+  if (!bytes.empty()) std::memcpy(loan->data().data(), bytes.data(), bytes.size());
+  return commit(std::move(*loan), bytes.size());
 }
 
 bool SamplePublisher::publish_generated(std::uint64_t index, std::size_t size) {
-  const auto handle = reserve();
-  if (!handle) return false;
-  auto data = segment_.slot_data_ptr(*handle);
-  if (!data) return give_back(*handle, "slot_data_ptr", data.error());
-  fill_generated(data->first(size), index);
-  if (auto r = segment_.commit_in_place(*handle, size); !r) return give_back(*handle, "commit", r.error());
-  return true;
+  auto loan = this->loan(size);
+  if (!loan) return false;
+  fill_generated(loan->data(), index);
+  return commit(std::move(*loan), size);
 }
 
-// A slot for the active readers; while every slot is taken, sleeps on the change counter (read
-// before the attempt, so a slot freed in between is never slept through).
-std::optional<SlotHandle> SamplePublisher::reserve() {
+std::optional<Loan> SamplePublisher::loan(std::size_t size) {
   const auto waiting_since = std::chrono::steady_clock::now();
   auto last_check = waiting_since;
-  for (;;) {
-    if (stop_requested()) return std::nullopt;
-    const std::uint64_t gen = segment_.notify_generation();
-    const ReaderMask active = active_ ? *active_ : segment_.registered_readers();
-    auto handle = segment_.reserve_slot(active);
-    if (handle) return *handle;
-    if (handle.error().code != SlotErrorCode::NoFreeSlot) {
-      exit_code_ = fail(command_, kExitFailure, "reserve_slot: " + handle.error().message());
-      return std::nullopt;
-    }
-    segment_.wait_for_change(gen, kWaitSlice);
+  std::optional<std::string> gave_up;  // why nobody will free a slot, once that is known
+  WaitLimit limit;
+  limit.max_sleep = kWaitSlice;  // the stop flag and the flink file are looked at between sleeps
+  auto loan = wait_until(segment_, limit, [&]() -> tl::expected<std::optional<Loan>, SlotError> {
+    if (stop_requested()) return tl::unexpected(SlotError::of(SlotErrorCode::Stopped));
+    auto got = writer_.loan(size);
+    if (got) return std::optional<Loan>(std::move(*got));
+    if (got.error().code != SlotErrorCode::NoFreeSlot) return tl::unexpected(got.error());
     const auto now = std::chrono::steady_clock::now();
     if (!said_waiting_ && now - waiting_since >= kSayWaitingAfter) {
       said_waiting_ = true;
-      note(command_, waiting_text(active));
+      note(command_, waiting_text(writer_.active_readers()));
     }
     if (now - last_check >= kPublishedCheckInterval) {
       last_check = now;
-      if (auto why = segment_gone(segment_)) {
-        exit_code_ = fail(command_, kExitFailure, fmt::format("the segment is full and {}; giving up", *why));
-        return std::nullopt;
-      }
+      if ((gave_up = segment_gone(segment_))) return tl::unexpected(SlotError::of(SlotErrorCode::Stopped));
     }
+    return std::optional<Loan>{};
+  });
+  if (loan) return std::move(*loan);
+  if (gave_up) {
+    exit_code_ = fail(command_, kExitFailure, fmt::format("the segment is full and {}; giving up", *gave_up));
+  } else if (loan.error().code != SlotErrorCode::Stopped) {
+    exit_code_ = fail(command_, kExitFailure, "reserve_slot: " + loan.error().message());
   }
+  return std::nullopt;
 }
 
-bool SamplePublisher::give_back(SlotHandle handle, const char* what, const SlotError& error) {
-  (void)segment_.discard_slot(handle);
-  exit_code_ = fail(command_, kExitFailure, fmt::format("{}: {}", what, error.message()));
-  return false;
+bool SamplePublisher::commit(Loan&& loan, std::size_t size) {
+  if (auto r = std::move(loan).commit(size); !r) {
+    exit_code_ = fail(command_, kExitFailure, fmt::format("commit: {}", r.error().message()));
+    return false;
+  }
+  return true;
 }
 
 std::string SamplePublisher::waiting_text(ReaderMask active) const {

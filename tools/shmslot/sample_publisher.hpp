@@ -1,6 +1,6 @@
-// Publishing whole samples into one segment from the command line (`pub`, `replay`): reserve a
-// slot for the active readers, sleeping on the change counter while the segment is full, and give
-// up when a stop signal arrives or nobody will ever free a slot.
+// Publishing whole samples into one segment from the command line (`pub`, `replay`): loan a slot
+// for the active readers (Writer::loan through wait_until, sleeping while the segment is full),
+// and give up when a stop signal arrives or nobody will ever free a slot.
 #pragma once
 
 #include <cstddef>
@@ -10,6 +10,7 @@
 #include <string>
 
 #include <shmslot/posix_slot_allocator.hpp>
+#include <shmslot/writer.hpp>
 
 namespace shmslot::cli {
 
@@ -28,14 +29,15 @@ class SamplePublisher {
   int exit_code() const { return exit_code_; }
 
  private:
-  std::optional<SlotHandle> reserve();
-  bool give_back(SlotHandle handle, const char* what, const SlotError& error);
+  // A loan of `size` bytes, waiting while the segment is full; nullopt when it stopped.
+  std::optional<Loan> loan(std::size_t size);
+  bool commit(Loan&& loan, std::size_t size);
   // What a full segment waits for: the active readers, and which of them no process reads as.
   std::string waiting_text(ReaderMask active) const;
 
   std::string command_;
   PosixSlotAllocator& segment_;
-  std::optional<ReaderMask> active_;
+  Writer writer_;
   int exit_code_ = 0;
   bool said_waiting_ = false;
 };

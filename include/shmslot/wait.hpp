@@ -1,0 +1,98 @@
+// Blocking over any SlotBackend: try, and while there is nothing yet, sleep on the backend's change
+// counter until something changes, the deadline passes or a stop is requested. Every blocking call
+// of Writer and Reader (and of the tool, the bridge, the benchmarks and the demo) waits through
+// wait_until, so the loop and its two subtle points live here once:
+//   1. the counter is read before the try, so a change made between the try and the sleep ends
+//      the sleep at once instead of being slept through;
+//   2. no sleep is longer than half the lease: a peer that died holding a slot, or inside a
+//      commit, wakes nobody, and it is the next try (reap in reserve_slot, the gap skipped by
+//      next_unread_slot) that gets past what it left.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <stop_token>
+#include <type_traits>
+#include <utility>
+
+#include <tl/expected.hpp>
+
+#include "shmslot/slot_backend.hpp"
+#include "shmslot/types.hpp"
+
+namespace shmslot {
+
+/// How often a stoppable wait looks at its stop token. std::stop_token cannot wake a futex, so a
+/// wait that can be stopped sleeps in slices of at most this long.
+inline constexpr std::chrono::milliseconds kStopPollInterval{10};
+
+/// When a blocking call gives up: at `deadline` (on the steady clock), when `stop` is requested,
+/// and never sleeping longer than `max_sleep` at a time (for callers that look at something else
+/// between sleeps). The default waits forever and cannot be stopped.
+struct WaitLimit {
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  std::stop_token stop{};
+  std::chrono::nanoseconds max_sleep = std::chrono::nanoseconds::max();
+
+  /// Gives up `timeout` from now (a huge timeout means never), or when `stop` is requested.
+  static WaitLimit within(std::chrono::nanoseconds timeout, std::stop_token stop = {}) {
+    const auto now = std::chrono::steady_clock::now();
+    const auto room = std::chrono::steady_clock::time_point::max() - now;
+    WaitLimit limit;
+    limit.deadline = timeout >= room ? std::chrono::steady_clock::time_point::max()
+                                     : now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
+    limit.stop = std::move(stop);
+    return limit;
+  }
+  /// Gives up at `deadline`, or when `stop` is requested.
+  static WaitLimit until(std::chrono::steady_clock::time_point deadline, std::stop_token stop = {}) {
+    WaitLimit limit;
+    limit.deadline = deadline;
+    limit.stop = std::move(stop);
+    return limit;
+  }
+};
+
+namespace detail {
+template <class R>
+struct AttemptValue;
+template <class V>
+struct AttemptValue<tl::expected<std::optional<V>, SlotError>> {
+  using type = V;
+};
+}  // namespace detail
+
+/// Calls `attempt` until it delivers. `attempt()` returns tl::expected<std::optional<V>, SlotError>:
+/// a value ends the wait with that value, an error ends it with that error, nullopt means "nothing
+/// yet". Between tries it sleeps in `backend.wait_for_change`. Returns the value, the attempt's
+/// error, TimedOut once `limit.deadline` has passed (after one last try), or Stopped once
+/// `limit.stop` is requested. A first try that delivers costs nothing beyond the try itself.
+template <class Attempt>
+auto wait_until(const SlotBackend& backend, const WaitLimit& limit, Attempt&& attempt)
+    -> tl::expected<typename detail::AttemptValue<std::invoke_result_t<Attempt&>>::type, SlotError> {
+  using Clock = std::chrono::steady_clock;
+  using Value = typename detail::AttemptValue<std::invoke_result_t<Attempt&>>::type;
+  using Result = tl::expected<Value, SlotError>;
+  auto first = attempt();
+  if (!first) return tl::unexpected(first.error());
+  if (*first) return Result(std::move(**first));
+  const bool stoppable = limit.stop.stop_possible();
+  const std::chrono::nanoseconds slice = std::min<std::chrono::nanoseconds>(
+      {backend.lease() / 2, limit.max_sleep,
+       stoppable ? std::chrono::nanoseconds(kStopPollInterval) : std::chrono::nanoseconds::max()});
+  for (;;) {
+    if (limit.stop.stop_requested()) return tl::unexpected(SlotError::of(SlotErrorCode::Stopped));
+    // Read before the try (point 1 above): a change after this line ends the sleep below.
+    const std::uint64_t generation = backend.notify_generation();
+    auto got = attempt();
+    if (!got) return tl::unexpected(got.error());
+    if (*got) return Result(std::move(**got));
+    const auto now = Clock::now();
+    if (now >= limit.deadline) return tl::unexpected(SlotError::of(SlotErrorCode::TimedOut));
+    const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(limit.deadline - now);
+    (void)backend.wait_for_change(generation, std::min(left, slice));
+  }
+}
+
+}  // namespace shmslot
