@@ -145,7 +145,8 @@ static_assert(sizeof(ExtControl) == 192 + kMaxReaders * kCacheLine + kMaxTracked
 // writer in the same commit, and neighbouring slots are rarely touched at the same instant).
 struct SlotExt {
   std::atomic<std::uint64_t> word;  // hold mask or loaner pid | phase | generation, see slot_word
-  std::atomic<std::uint64_t> seq;   // 64-bit sequence number of the committed sample
+  std::atomic<std::uint64_t> seq;   // 64-bit sequence number of the committed sample; kSeqTaking
+                                    // while a commit takes its number (see SlotWriter::commit)
   std::atomic<std::uint64_t> commit_time_ns;  // CLOCK_MONOTONIC_COARSE at commit, for evict_stale
   // Written by reserve: readers of the loaner's active mask that no registration covers (ZeroDDS
   // readers, which sleep on `gen` unannounced); the commit wakes when any is present.
@@ -153,6 +154,7 @@ struct SlotExt {
   std::uint32_t reserved;
 };
 static_assert(sizeof(SlotExt) == 32);
+inline constexpr std::uint64_t kSeqTaking = ~std::uint64_t{0};
 static_assert(offsetof(SlotExt, word) == 0);
 static_assert(offsetof(SlotExt, seq) == 8);
 static_assert(offsetof(SlotExt, commit_time_ns) == 16);

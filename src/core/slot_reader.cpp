@@ -154,17 +154,41 @@ std::optional<SlotHandle> SlotReader::resync_lapped(std::uint32_t reader, std::u
     frontier = std::min(frontier, std::max(newest + n, first_needed));
   }
   if (frontier <= from) return std::nullopt;  // `from` itself may still be in flight: wait for it
-  // 2. The oldest committed sample in [from, frontier) this reader has not read.
+  // 2. The oldest committed sample in [from, limit) this reader has not read. `limit` stops short of
+  //    any number a writer has taken but not committed: the ring cannot show it (a later number of
+  //    its class may have taken its entry), but its slot is WRITING with the number, or with the
+  //    marker while the number is being taken (SlotWriter::commit), which this scan sees (see the
+  //    SYNC there). A WRITING slot may also still hold the number of the sample it overwrites: waiting
+  //    for that commit costs only its duration.
   const std::uint32_t bit = 1U << reader;
+  std::uint64_t limit = frontier;
   std::optional<SlotHandle> best;
   std::uint64_t best_seq = 0;
   for (std::uint32_t i = 0; i < n; ++i) {
     const SlotExt& ext = view_.slot_ext(i);
-    const std::uint64_t w = ext.word.load(std::memory_order_acquire);  // SYNC: acquire, as in next_unread
-    const std::uint64_t seq = ext.seq.load(std::memory_order_relaxed);
-    const ReaderMask read_by = view_.slot_header(i).reader_mask.load(std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_acquire);
-    if (sw::state(ext.word.load(std::memory_order_relaxed)) != sw::state(w)) continue;  // changing now
+    std::uint64_t w = 0;
+    std::uint64_t seq = 0;
+    ReaderMask read_by = 0;
+    bool stable = false;
+    for (int attempt = 0; attempt < 4 && !stable; ++attempt) {
+      w = ext.word.load(std::memory_order_acquire);  // SYNC: acquire, as in next_unread
+      seq = ext.seq.load(std::memory_order_relaxed);
+      read_by = view_.slot_header(i).reader_mask.load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      stable = sw::state(ext.word.load(std::memory_order_relaxed)) == sw::state(w);
+    }
+    if (!stable) {  // a commit may be landing a number this reader is owed: decide on the next visit
+      limit = from;
+      continue;
+    }
+    if (sw::phase(w) == Phase::kWriting) {
+      if (seq == kSeqTaking) {
+        limit = from;
+      } else if (seq >= from && seq < limit) {
+        limit = seq;
+      }
+      continue;
+    }
     if (sw::phase(w) != Phase::kCommitted || seq < from || seq >= frontier) continue;
     if ((read_by & bit) != 0) continue;
     if (!best || seq < best_seq) {
@@ -172,8 +196,11 @@ std::optional<SlotHandle> SlotReader::resync_lapped(std::uint32_t reader, std::u
       best_seq = seq;
     }
   }
+  // A writer that died holding a number holds nobody up for more than a lease (the gap rule).
+  if (limit < frontier && gap_expired(reader, from)) limit = frontier;
+  if (best && best_seq >= limit) best.reset();
   // Everything in [from, target) is committed and either read or already overwritten.
-  const std::uint64_t target = best ? best_seq : frontier;
+  const std::uint64_t target = best ? best_seq : limit;
   std::atomic<std::uint64_t>& cursor = view_.reader_entry(reader).cursor;
   std::uint64_t seen = cursor.load(std::memory_order_relaxed);
   while (seen < target && !cursor.compare_exchange_weak(seen, target, std::memory_order_relaxed)) {

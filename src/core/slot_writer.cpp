@@ -76,8 +76,14 @@ tl::expected<std::uint32_t, SlotError> SlotWriter::commit(SlotHandle h, std::siz
   if (len > view_.slot_capacity()) return tl::unexpected(SlotError::too_large(len, view_.slot_capacity()));
   if (src != nullptr && len != 0) std::memcpy(view_.payload(i), src, len);
 
-  // Relaxed: the counter needs atomicity only; the sample is published by the release store below.
-  const std::uint64_t seq = view_.control().next_seq.fetch_add(1, std::memory_order_relaxed);
+  // A number taken but not committed yet must show in a lapped reader's slot scan (resync_lapped),
+  // or the reader could pass it: the marker goes first, then the number is taken, then stored.
+  // SYNC: acq_rel fetch_add (a plain lock xadd on x86, as before): its release half orders the
+  // marker before it, and every later fetch_add acquires it (they continue its release sequence), so
+  // whoever publishes a later number, and every reader that acquires that publication, sees the
+  // marker or what follows it. The sample itself is published by the release store of the word.
+  ext.seq.store(kSeqTaking, std::memory_order_relaxed);
+  const std::uint64_t seq = view_.control().next_seq.fetch_add(1, std::memory_order_acq_rel);
   SharedSlotHeader& hdr = view_.slot_header(i);
   hdr.sequence_number.store(static_cast<std::uint32_t>(seq), std::memory_order_relaxed);
   hdr.sample_size.store(static_cast<std::uint32_t>(len), std::memory_order_relaxed);

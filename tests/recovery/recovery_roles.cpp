@@ -329,6 +329,29 @@ std::uint64_t RawSegmentAccess::take_sequence_number() {
   return ctl->next_seq.fetch_add(1, std::memory_order_relaxed);
 }
 
+std::uint64_t RawSegmentAccess::take_sequence_number_in(std::uint32_t slot) {
+  const core::Geometry g = geometry_of(base_);
+  auto* ctl = reinterpret_cast<core::ExtControl*>(base_ + g.ext_offset);
+  auto* ext = reinterpret_cast<core::SlotExt*>(base_ + g.slot_ext_offset) + slot;
+  ext->seq.store(core::kSeqTaking, std::memory_order_relaxed);
+  const std::uint64_t seq = ctl->next_seq.fetch_add(1, std::memory_order_acq_rel);
+  ext->seq.store(seq, std::memory_order_relaxed);
+  return seq;
+}
+
+void RawSegmentAccess::finish_commit(std::uint32_t slot, std::uint64_t seq, std::uint32_t len) {
+  namespace sw = core::slot_word;
+  const core::Geometry g = geometry_of(base_);
+  auto* ext = reinterpret_cast<core::SlotExt*>(base_ + g.slot_ext_offset) + slot;
+  auto* hdr = reinterpret_cast<core::SharedSlotHeader*>(base_ + core::kSegmentHeaderSize + slot * g.slot_total_size);
+  const std::uint64_t w = ext->word.load(std::memory_order_relaxed);
+  hdr->sequence_number.store(static_cast<std::uint32_t>(seq), std::memory_order_relaxed);
+  hdr->sample_size.store(len, std::memory_order_relaxed);
+  hdr->reader_mask.store(0, std::memory_order_relaxed);
+  ext->seq.store(seq, std::memory_order_relaxed);
+  ext->word.store(sw::make(sw::Phase::kCommitted, sw::generation(w)), std::memory_order_release);
+}
+
 std::uint64_t RawSegmentAccess::reader_owner_start(std::uint32_t r) const {
   const core::Geometry g = geometry_of(base_);
   const auto* ctl = reinterpret_cast<const core::ExtControl*>(base_ + g.ext_offset);

@@ -155,6 +155,12 @@ class RawSegmentAccess {
   // takes a number, writes header and seq, marks the slot COMMITTED, but does not enter it in the
   // order ring (step 6). Returns the sequence number.
   std::uint64_t commit_without_publishing(std::uint32_t slot, std::uint32_t len);
+  // Commit's taking step alone for a slot this process holds in WRITING: the marker, the number,
+  // the number in the slot; what a writer preempted right after taking its number has done.
+  std::uint64_t take_sequence_number_in(std::uint32_t slot);
+  // The rest of that commit: header, seq and the COMMITTED word, without entering the ring (a later
+  // number of its class holds the entry by then).
+  void finish_commit(std::uint32_t slot, std::uint64_t seq, std::uint32_t len);
   // Reader entry `r`'s owner_start word (docs/recovery.md, "The reader registry").
   std::uint64_t reader_owner_start(std::uint32_t r) const;
 

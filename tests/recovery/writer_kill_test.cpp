@@ -505,3 +505,41 @@ TEST(WriterKilled, AReaderLappedBetweenTwoDeadWritersGapsIsNotStalled) {
 
 }  // namespace
 }  // namespace shmslot::test
+
+namespace shmslot::test {
+namespace {
+
+// Two writers with different active masks: W1 (reader 0 in its mask) has taken number x and is
+// preempted before its commit lands; W2 (an empty mask) commits x+1 and x+2 into the other slot, and
+// x+2 takes x's ring entry. Reader 0, lapped at x, must wait for x rather than pass it: W1 is alive,
+// and once it commits, x is reader 0's.
+TEST(WriterKilled, ALappedReaderWaitsForANumberALiveWriterIsStillCommitting) {
+  TempFlinkDir dir;
+  CreateOptions options;
+  options.lease = std::chrono::milliseconds(60'000);  // no gap rule may pass x during the test
+  auto seg = PosixSlotAllocator::create(dir.flink("overtaken"), 2, 64, options);
+  ASSERT_TRUE(seg) << seg.error().message();
+  ASSERT_EQ(seg->register_reader(0).value_or(99), 0U);
+  RawSegmentAccess w1(seg->shm_name());
+  ASSERT_TRUE(w1.ok());
+  auto loan = seg->reserve_slot(0b1);
+  ASSERT_TRUE(loan);
+  const std::uint64_t x = w1.take_sequence_number_in(loan->slot_index);
+  for (int i = 0; i < 2; ++i) {
+    auto h = seg->reserve_slot(0);
+    ASSERT_TRUE(h) << h.error().message();
+    ASSERT_NE(h->slot_index, loan->slot_index);
+    ASSERT_TRUE(seg->commit_slot(*h, std::vector<std::byte>(8)));
+  }
+  auto early = seg->next_unread_slot(0);
+  ASSERT_TRUE(early);
+  EXPECT_FALSE(*early) << "the reader passed x while its writer was still committing it (got "
+                       << seg->read_slot(**early).value().header.sequence_number << ")";
+  w1.finish_commit(loan->slot_index, x, 8);
+  auto after = seg->next_unread_slot(0);
+  ASSERT_TRUE(after && *after) << "x never reached the reader";
+  EXPECT_EQ(seg->read_slot(**after).value().header.sequence_number, static_cast<std::uint32_t>(x));
+}
+
+}  // namespace
+}  // namespace shmslot::test
