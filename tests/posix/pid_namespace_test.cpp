@@ -31,7 +31,7 @@ enum Check : int { kAllHeld = 0, kNotPidOne, kAttachNotRefused, kCreateNotRefuse
 // process's mount namespace, so /dev/shm and the flink directory are the same. Returns its exit code.
 std::optional<int> in_new_pid_namespace(const std::function<int()>& body) {
   ChildProcess outer([&]() -> int {
-    if (::unshare(CLONE_NEWPID) != 0) return 90;
+    if (::unshare(CLONE_NEWPID | CLONE_NEWNS) != 0) return 90;  // the same /dev/shm tmpfs, as containers share it
     ChildProcess inner(body);  // the first child after unshare is pid 1 of the new namespace
     const auto code = inner.wait(60s);
     return code ? *code : 91;
