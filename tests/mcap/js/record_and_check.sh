@@ -9,18 +9,9 @@ out=$2
 count=$3
 here=$(cd "$(dirname "$0")" && pwd)
 
-if ! command -v node >/dev/null 2>&1; then
-  if [[ "${CI:-}" == "true" ]]; then
-    echo "mcap_npm_reads_a_recording: node is missing (scripts/install-deps.sh installs it)" >&2
-    exit 1
-  fi
-  echo "mcap_npm_reads_a_recording: node is missing; skipped"
-  exit 77
-fi
-if [[ ! -d "$here/node_modules/@mcap/core" ]]; then
-  echo "mcap_npm_reads_a_recording: $here/node_modules is missing: run scripts/install-deps.sh (npm ci)" >&2
-  exit 1
-fi
+# shellcheck source=node_ready.sh
+source "$here/node_ready.sh"
+require_node mcap_npm_reads_a_recording
 
 rm -rf "$out"
 mkdir -p "$out"
