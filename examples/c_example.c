@@ -1,8 +1,7 @@
 /* The README's C example: the untyped example again, through libshmslot_c (include/shmslot/shmslot.h). */
+#include <shmslot/shmslot.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <shmslot/shmslot.h>
 
 int main(void) {
   shmslot_segment owner = {0}, consumer = {0};
@@ -14,12 +13,13 @@ int main(void) {
   shmslot_sample_view got;
   shmslot_status st = shmslot_segment_create("c-example", /*slot_count=*/8, /*slot_capacity=*/4096, NULL, &owner);
   if (st != SHMSLOT_OK) goto failed;
-  if ((st = shmslot_segment_attach("c-example", NULL, &consumer)) != SHMSLOT_OK) goto close; /* normally another process */
-  if ((st = shmslot_reader_register(consumer, &reader)) != SHMSLOT_OK) goto close;            /* claims a free reader index */
-  if ((st = shmslot_writer_create(owner, &writer)) != SHMSLOT_OK) goto close;                 /* waits for registered readers */
+  if ((st = shmslot_segment_attach("c-example", NULL, &consumer)) != SHMSLOT_OK)
+    goto close;                                                                    /* normally another process */
+  if ((st = shmslot_reader_register(consumer, &reader)) != SHMSLOT_OK) goto close; /* claims a free reader index */
+  if ((st = shmslot_writer_create(owner, &writer)) != SHMSLOT_OK) goto close;      /* waits for registered readers */
 
   if ((st = shmslot_writer_loan_blocking(writer, 5, /*timeout_ms=*/1000, &loan, &slot)) != SHMSLOT_OK) goto close;
-  memcpy(slot.data, "hello", 5);                                              /* written where it is read */
+  memcpy(slot.data, "hello", 5); /* written where it is read */
   if ((st = shmslot_loan_commit(loan, 5, NULL)) != SHMSLOT_OK) goto close;
 
   if ((st = shmslot_reader_take_blocking(reader, 1000, &sample, &got)) != SHMSLOT_OK) goto close;

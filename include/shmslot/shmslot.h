@@ -130,21 +130,21 @@ typedef enum shmslot_notify_mode {
 
 /** Options of shmslot_segment_create; fill with shmslot_create_options_init first. */
 typedef struct shmslot_create_options {
-  uint32_t mode;                                /**< permissions, set exactly; default 0600 */
-  int has_group;                                /**< nonzero: give the segment `group` */
-  uint32_t group;                               /**< a gid; needs mode with group rw */
-  int has_type_hash;                            /**< nonzero: record `type_hash` */
-  uint8_t type_hash[SHMSLOT_TYPE_HASH_SIZE];    /**< checked by attach */
-  shmslot_notify_mode notify;                   /**< default SHMSLOT_NOTIFY_WAKE_ON_DEMAND */
-  uint32_t lease_ms;                            /**< 1 .. 60000; default 250 */
+  uint32_t mode;                             /**< permissions, set exactly; default 0600 */
+  int has_group;                             /**< nonzero: give the segment `group` */
+  uint32_t group;                            /**< a gid; needs mode with group rw */
+  int has_type_hash;                         /**< nonzero: record `type_hash` */
+  uint8_t type_hash[SHMSLOT_TYPE_HASH_SIZE]; /**< checked by attach */
+  shmslot_notify_mode notify;                /**< default SHMSLOT_NOTIFY_WAKE_ON_DEMAND */
+  uint32_t lease_ms;                         /**< 1 .. 60000; default 250 */
 } shmslot_create_options;
 
 /** Options of shmslot_segment_attach; fill with shmslot_attach_options_init first. */
 typedef struct shmslot_attach_options {
-  int has_expected_type_hash;                        /**< nonzero: refuse another type hash */
+  int has_expected_type_hash; /**< nonzero: refuse another type hash */
   uint8_t expected_type_hash[SHMSLOT_TYPE_HASH_SIZE];
-  int allow_foreign_owner;                           /**< accept another user's segment */
-  int has_group;                                     /**< accept a segment shared with `group` */
+  int allow_foreign_owner; /**< accept another user's segment */
+  int has_group;           /**< accept a segment shared with `group` */
   uint32_t group;
 } shmslot_attach_options;
 
@@ -187,10 +187,10 @@ SHMSLOT_C_API shmslot_status shmslot_attach_options_init(shmslot_attach_options*
 /** Creates a segment of `slot_count` slots of `slot_capacity` bytes at `flink` (a path, or a
  *  name in $SHMSLOT_DIR, else /tmp/shmslot); `options` may be NULL for the defaults. */
 SHMSLOT_C_API shmslot_status shmslot_segment_create(const char* flink, size_t slot_count, size_t slot_capacity,
-                                      const shmslot_create_options* options, shmslot_segment* out);
+                                                    const shmslot_create_options* options, shmslot_segment* out);
 /** Attaches to an existing segment; `options` may be NULL for the defaults. */
 SHMSLOT_C_API shmslot_status shmslot_segment_attach(const char* flink, const shmslot_attach_options* options,
-                                      shmslot_segment* out);
+                                                    shmslot_segment* out);
 /** Closes the segment and everything opened over it (writers, loans, readers, samples). The
  *  creator's close also removes the segment. */
 SHMSLOT_C_API shmslot_status shmslot_segment_close(shmslot_segment segment);
@@ -200,12 +200,12 @@ SHMSLOT_C_API shmslot_status shmslot_segment_slot_count(shmslot_segment segment,
 SHMSLOT_C_API shmslot_status shmslot_segment_slot_capacity(shmslot_segment segment, size_t* out);
 /** The recorded type hash into `out` (16 bytes); `*has_type_hash` is 0 when none is recorded. */
 SHMSLOT_C_API shmslot_status shmslot_segment_type_hash(shmslot_segment segment, uint8_t out[SHMSLOT_TYPE_HASH_SIZE],
-                                         int* has_type_hash);
+                                                       int* has_type_hash);
 /** The ZeroDDS locator bytes (PID_SHM_LOCATOR) of the segment, for the host `hostname`, into
  *  `buffer`; `*size` gets their number. A short buffer gives SHMSLOT_E_BUFFER_TOO_SMALL with `*size`
  *  set; `buffer` may be NULL with `capacity` 0 to ask for the size. */
 SHMSLOT_C_API shmslot_status shmslot_segment_locator(shmslot_segment segment, const char* hostname, uint8_t* buffer,
-                                       size_t capacity, size_t* size);
+                                                     size_t capacity, size_t* size);
 
 /* Writers. */
 
@@ -213,14 +213,15 @@ SHMSLOT_C_API shmslot_status shmslot_segment_locator(shmslot_segment segment, co
 SHMSLOT_C_API shmslot_status shmslot_writer_create(shmslot_segment segment, shmslot_writer* out);
 /** A writer whose samples wait for exactly the readers in `active_readers_mask` (ZeroDDS). */
 SHMSLOT_C_API shmslot_status shmslot_writer_create_with_mask(shmslot_segment segment, uint32_t active_readers_mask,
-                                               shmslot_writer* out);
+                                                             shmslot_writer* out);
 /** Closes the writer; its open loans are discarded. */
 SHMSLOT_C_API shmslot_status shmslot_writer_close(shmslot_writer writer);
 /** Loans a free slot with `size` writable bytes. Never blocks: SHMSLOT_E_NO_FREE_SLOT when full. */
-SHMSLOT_C_API shmslot_status shmslot_writer_loan(shmslot_writer writer, size_t size, shmslot_loan* out, shmslot_loan_view* view);
+SHMSLOT_C_API shmslot_status shmslot_writer_loan(shmslot_writer writer, size_t size, shmslot_loan* out,
+                                                 shmslot_loan_view* view);
 /** shmslot_writer_loan, waiting up to `timeout_ms` for a free slot (SHMSLOT_E_TIMED_OUT). */
 SHMSLOT_C_API shmslot_status shmslot_writer_loan_blocking(shmslot_writer writer, size_t size, uint32_t timeout_ms,
-                                            shmslot_loan* out, shmslot_loan_view* view);
+                                                          shmslot_loan* out, shmslot_loan_view* view);
 /** Publishes the loan's first `len` bytes; `sequence_number` may be NULL. The loan handle is
  *  consumed whatever the outcome (a `len` above the capacity discards it). */
 SHMSLOT_C_API shmslot_status shmslot_loan_commit(shmslot_loan loan, size_t len, uint32_t* sequence_number);
@@ -228,17 +229,18 @@ SHMSLOT_C_API shmslot_status shmslot_loan_commit(shmslot_loan loan, size_t len, 
 SHMSLOT_C_API shmslot_status shmslot_loan_discard(shmslot_loan loan);
 /** Copies `len` bytes into a free slot and publishes them. Never blocks. */
 SHMSLOT_C_API shmslot_status shmslot_writer_write(shmslot_writer writer, const void* bytes, size_t len,
-                                    uint32_t* sequence_number);
+                                                  uint32_t* sequence_number);
 /** shmslot_writer_write, waiting up to `timeout_ms` for a free slot (SHMSLOT_E_TIMED_OUT). */
 SHMSLOT_C_API shmslot_status shmslot_writer_write_blocking(shmslot_writer writer, const void* bytes, size_t len,
-                                             uint32_t timeout_ms, uint32_t* sequence_number);
+                                                           uint32_t timeout_ms, uint32_t* sequence_number);
 
 /* Readers. */
 
 /** Registers a free reader index in the segment (SHMSLOT_E_NO_FREE_READER when all 32 are taken). */
 SHMSLOT_C_API shmslot_status shmslot_reader_register(shmslot_segment segment, shmslot_reader* out);
 /** Registers reader index `index` (0..31). */
-SHMSLOT_C_API shmslot_status shmslot_reader_register_index(shmslot_segment segment, uint32_t index, shmslot_reader* out);
+SHMSLOT_C_API shmslot_status shmslot_reader_register_index(shmslot_segment segment, uint32_t index,
+                                                           shmslot_reader* out);
 /** Unregisters the reader; its samples are released. */
 SHMSLOT_C_API shmslot_status shmslot_reader_unregister(shmslot_reader reader);
 /** The reader's index. */
@@ -246,15 +248,15 @@ SHMSLOT_C_API shmslot_status shmslot_reader_index(shmslot_reader reader, uint32_
 /** The oldest unread sample, in place (zero-copy); SHMSLOT_NO_DATA when there is none. */
 SHMSLOT_C_API shmslot_status shmslot_reader_take(shmslot_reader reader, shmslot_sample* out, shmslot_sample_view* view);
 /** shmslot_reader_take, waiting up to `timeout_ms` for a sample (SHMSLOT_E_TIMED_OUT). */
-SHMSLOT_C_API shmslot_status shmslot_reader_take_blocking(shmslot_reader reader, uint32_t timeout_ms, shmslot_sample* out,
-                                            shmslot_sample_view* view);
+SHMSLOT_C_API shmslot_status shmslot_reader_take_blocking(shmslot_reader reader, uint32_t timeout_ms,
+                                                          shmslot_sample* out, shmslot_sample_view* view);
 /** Marks the sample read and unpins its slot; consumes the handle. */
 SHMSLOT_C_API shmslot_status shmslot_sample_release(shmslot_sample sample);
 /** The oldest unread sample copied into `buffer` and marked read; `*size` gets its size,
  *  `sequence_number` may be NULL. SHMSLOT_NO_DATA when there is none; a sample larger than
  *  `capacity` is SHMSLOT_E_SAMPLE_TOO_LARGE and stays unread. */
-SHMSLOT_C_API shmslot_status shmslot_reader_take_copy(shmslot_reader reader, void* buffer, size_t capacity, size_t* size,
-                                        uint32_t* sequence_number);
+SHMSLOT_C_API shmslot_status shmslot_reader_take_copy(shmslot_reader reader, void* buffer, size_t capacity,
+                                                      size_t* size, uint32_t* sequence_number);
 /** Waits up to `timeout_ms` until the reader has an unread sample (SHMSLOT_OK) or not
  *  (SHMSLOT_E_TIMED_OUT); takes nothing. */
 SHMSLOT_C_API shmslot_status shmslot_reader_wait(shmslot_reader reader, uint32_t timeout_ms);

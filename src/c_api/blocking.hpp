@@ -19,8 +19,8 @@ namespace shmslot::c_api {
 /// tl::expected<std::optional<V>, SlotError>, nullopt for "nothing yet") with the lock held; returns
 /// `deliver(V)` once a try delivers.
 template <class Obj, class Step, class Deliver>
-shmslot_status wait_on(std::uint64_t handle, Kind kind, const char* kind_name, std::uint32_t timeout_ms,
-                       Step&& step, Deliver&& deliver) {
+shmslot_status wait_on(std::uint64_t handle, Kind kind, const char* kind_name, std::uint32_t timeout_ms, Step&& step,
+                       Deliver&& deliver) {
   return guarded([&] {
     auto& table = HandleTable::instance();
     Segment segment;

@@ -55,8 +55,7 @@ extern "C" shmslot_status shmslot_reader_register(shmslot_segment segment, shmsl
   });
 }
 
-extern "C" shmslot_status shmslot_reader_register_index(shmslot_segment segment, uint32_t index,
-                                                        shmslot_reader* out) {
+extern "C" shmslot_status shmslot_reader_register_index(shmslot_segment segment, uint32_t index, shmslot_reader* out) {
   if (out == nullptr) return null_argument("out");
   out->id = 0;
   return guarded([&] {
@@ -114,8 +113,8 @@ extern "C" shmslot_status shmslot_reader_take(shmslot_reader reader, shmslot_sam
   });
 }
 
-extern "C" shmslot_status shmslot_reader_take_blocking(shmslot_reader reader, uint32_t timeout_ms,
-                                                       shmslot_sample* out, shmslot_sample_view* view) {
+extern "C" shmslot_status shmslot_reader_take_blocking(shmslot_reader reader, uint32_t timeout_ms, shmslot_sample* out,
+                                                       shmslot_sample_view* view) {
   if (out == nullptr) return null_argument("out");
   if (view == nullptr) return null_argument("view");
   out->id = 0;
@@ -146,8 +145,8 @@ extern "C" shmslot_status shmslot_sample_release(shmslot_sample sample) {
   });
 }
 
-extern "C" shmslot_status shmslot_reader_take_copy(shmslot_reader reader, void* buffer, size_t capacity,
-                                                   size_t* size, uint32_t* sequence_number) {
+extern "C" shmslot_status shmslot_reader_take_copy(shmslot_reader reader, void* buffer, size_t capacity, size_t* size,
+                                                   uint32_t* sequence_number) {
   if (buffer == nullptr && capacity != 0) return null_argument("buffer");
   if (size == nullptr) return null_argument("size");
   *size = 0;

@@ -148,8 +148,8 @@ extern "C" shmslot_status shmslot_segment_locator(shmslot_segment segment, const
     if (!bytes) return fail(SHMSLOT_E_INVALID_ARGUMENT, to_string(bytes.error()));
     *size = bytes->size();
     if (bytes->size() > capacity) {
-      return fail(SHMSLOT_E_BUFFER_TOO_SMALL, "locator of " + std::to_string(bytes->size()) +
-                                                  " bytes does not fit in " + std::to_string(capacity));
+      return fail(SHMSLOT_E_BUFFER_TOO_SMALL,
+                  "locator of " + std::to_string(bytes->size()) + " bytes does not fit in " + std::to_string(capacity));
     }
     std::copy(bytes->begin(), bytes->end(), buffer);
     return SHMSLOT_OK;

@@ -3,34 +3,33 @@
 #ifndef SHMSLOT_TESTS_C_CHECK_H
 #define SHMSLOT_TESTS_C_CHECK_H
 
+#include <shmslot/shmslot.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <shmslot/shmslot.h>
-
 static int c_check_failures = 0;
 
 /* Expects `call` to return `want`; prints both names and the last message when it does not. */
-#define EXPECT_STATUS(want, call)                                                                  \
-  do {                                                                                             \
-    shmslot_status got_ = (call);                                                                  \
-    if (got_ != (want)) {                                                                          \
-      fprintf(stderr, "%s:%d: %s\n  returned %s, expected %s (%s)\n", __FILE__, __LINE__, #call,   \
+#define EXPECT_STATUS(want, call)                                                                      \
+  do {                                                                                                 \
+    shmslot_status got_ = (call);                                                                      \
+    if (got_ != (want)) {                                                                              \
+      fprintf(stderr, "%s:%d: %s\n  returned %s, expected %s (%s)\n", __FILE__, __LINE__, #call,       \
               shmslot_status_string(got_), shmslot_status_string(want), shmslot_last_error_message()); \
-      ++c_check_failures;                                                                          \
-    }                                                                                              \
+      ++c_check_failures;                                                                              \
+    }                                                                                                  \
   } while (0)
 
 #define EXPECT_OK(call) EXPECT_STATUS(SHMSLOT_OK, call)
 
-#define EXPECT_TRUE(cond)                                                        \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);        \
-      ++c_check_failures;                                                        \
-    }                                                                            \
+#define EXPECT_TRUE(cond)                                                 \
+  do {                                                                    \
+    if (!(cond)) {                                                        \
+      fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
+      ++c_check_failures;                                                 \
+    }                                                                     \
   } while (0)
 
 /* A directory of its own for the test's flink files (mkdtemp), and a path in it. */

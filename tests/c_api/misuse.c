@@ -123,10 +123,10 @@ static void close_releases_what_hangs_off_it(void) {
   EXPECT_OK(shmslot_writer_write(w, "c", 1, NULL));
   EXPECT_STATUS(SHMSLOT_E_NO_FREE_SLOT, shmslot_writer_write(w, "d", 1, NULL));
 
-  EXPECT_OK(shmslot_reader_take(r2, &s, &sv));  /* "b", pinned */
+  EXPECT_OK(shmslot_reader_take(r2, &s, &sv)); /* "b", pinned */
   char c = 0;
-  EXPECT_OK(shmslot_reader_take_copy(r2, &c, 1, &n, NULL));  /* "c", read: its slot is free */
-  EXPECT_OK(shmslot_writer_loan(w, 0, &l, &lv));  /* the slot of "c", read */
+  EXPECT_OK(shmslot_reader_take_copy(r2, &c, 1, &n, NULL)); /* "c", read: its slot is free */
+  EXPECT_OK(shmslot_writer_loan(w, 0, &l, &lv));            /* the slot of "c", read */
   EXPECT_STATUS(SHMSLOT_E_NO_FREE_SLOT, shmslot_writer_loan(w, 0, &l, &lv));
   /* Closing the segment closes the writer, its loan, the reader and its sample. */
   EXPECT_OK(shmslot_segment_close(seg));

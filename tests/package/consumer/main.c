@@ -1,10 +1,9 @@
 /* Uses only the installed C header and -lshmslot_c: one sample written into a segment and read back
  * in place. Exit code 0 only when the bytes read are the bytes written. The flink file goes in the
  * directory given as the first argument. */
+#include <shmslot/shmslot.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <shmslot/shmslot.h>
 
 static int fail(const char* step, shmslot_status st) {
   fprintf(stderr, "%s: %s: %s\n", step, shmslot_status_string(st), shmslot_last_error_message());
