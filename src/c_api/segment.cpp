@@ -56,13 +56,14 @@ extern "C" shmslot_status shmslot_segment_create(const char* flink, size_t slot_
     out->id = 0;
     CreateOptions opts;
     if (options != nullptr) {
-      if (options->notify != SHMSLOT_NOTIFY_WAKE_ON_DEMAND && options->notify != SHMSLOT_NOTIFY_WAKE_ALWAYS) {
+      const int notify = c_enum_value(options->notify);
+      if (notify != SHMSLOT_NOTIFY_WAKE_ON_DEMAND && notify != SHMSLOT_NOTIFY_WAKE_ALWAYS) {
         return fail(SHMSLOT_E_INVALID_ARGUMENT, "notify is not a shmslot_notify_mode");
       }
       opts.mode = static_cast<mode_t>(options->mode);
       if (options->has_group != 0) opts.group = static_cast<gid_t>(options->group);
       if (options->has_type_hash != 0) opts.type_hash = to_type_hash(options->type_hash);
-      opts.notify = options->notify == SHMSLOT_NOTIFY_WAKE_ALWAYS ? NotifyMode::WakeAlways : NotifyMode::WakeOnDemand;
+      opts.notify = notify == SHMSLOT_NOTIFY_WAKE_ALWAYS ? NotifyMode::WakeAlways : NotifyMode::WakeOnDemand;
       opts.lease = std::chrono::milliseconds(options->lease_ms);
     }
     return store_segment(PosixSlotAllocator::create(flink, slot_count, slot_capacity, opts), out);

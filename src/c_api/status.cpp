@@ -73,7 +73,7 @@ shmslot_status invalid_handle(const char* kind) noexcept {
 extern "C" const char* shmslot_last_error_message(void) { return shmslot::c_api::last_message.c_str(); }
 
 extern "C" const char* shmslot_status_string(shmslot_status status) {
-  switch (status) {
+  switch (shmslot::c_api::c_enum_value(status)) {
 #define SHMSLOT_NAME(s) \
   case s: return #s;
     SHMSLOT_NAME(SHMSLOT_OK)

@@ -2,6 +2,7 @@
 // `guarded`, which every exported function runs its body through so no exception leaves the library.
 #pragma once
 
+#include <cstring>
 #include <exception>
 #include <new>
 #include <string_view>
@@ -31,6 +32,17 @@ shmslot_status guarded(Body&& body) noexcept {
   } catch (...) {
     return fail(SHMSLOT_E_INTERNAL, "unknown exception");
   }
+}
+
+/// The value a C caller stored in an enum, as an int. A C enum may hold any int, but in C++ a value
+/// outside the enumerators' range is undefined to load as the enum (UBSan: -fsanitize=enum), so the
+/// bytes are read instead.
+template <class Enum>
+int c_enum_value(const Enum& e) {
+  static_assert(sizeof(Enum) == sizeof(int), "C enums are int-sized here");
+  int v = 0;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
 }
 
 /// SHMSLOT_E_NULL_ARGUMENT naming the argument.
