@@ -113,7 +113,8 @@ has_c_library() {
 }
 
 # gcc -std=c11 consumer/main.c -lshmslot_c against PREFIX's header and library: a sample written and
-# read back through the C API.
+# read back through the C API. -rpath-link: the linker must find a shared libshmslot that
+# libshmslot_c needs under PREFIX, which is not on its search path.
 c_consumer() {
   local prefix=$1
   local lib
@@ -123,7 +124,7 @@ c_consumer() {
     return 1
   fi
   gcc -std=c11 -Wall -Wextra -Werror -pedantic "$here/consumer/main.c" -o "$work/app-c" \
-    -I"$prefix/include" -L"$(dirname "$lib")" -lshmslot_c || return 1
+    -I"$prefix/include" -L"$(dirname "$lib")" -Wl,-rpath-link,"$(dirname "$lib")" -lshmslot_c || return 1
   mkdir -p "$work/c-flinks" || return 1
   run_from "$prefix" "$work/app-c" "$work/c-flinks"
 }
