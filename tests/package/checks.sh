@@ -106,3 +106,25 @@ pkgconfig_consumer() {
   g++ -Wall -Wextra "$here/consumer/main.cpp" -o "$work/app-pkgconfig" $flags || return 1
   run_from "$prefix" "$work/app-pkgconfig"
 }
+
+# has_c_library PREFIX: whether PREFIX holds libshmslot_c (the build defined the shmslot_c target).
+has_c_library() {
+  [[ -n "$(find "$1"/lib* -name 'libshmslot_c.so' -print -quit 2>/dev/null)" ]]
+}
+
+# gcc -std=c11 consumer/main.c -lshmslot_c against PREFIX's header and library: a sample written and
+# read back through the C API. -rpath-link: the linker must find a shared libshmslot that
+# libshmslot_c needs under PREFIX, which is not on its search path.
+c_consumer() {
+  local prefix=$1
+  local lib
+  lib=$(find "$prefix"/lib* -name 'libshmslot_c.so' -print -quit 2>/dev/null)
+  if [[ -z "$lib" ]]; then
+    echo "no libshmslot_c.so installed under $prefix" >&2
+    return 1
+  fi
+  gcc -std=c11 -Wall -Wextra -Werror -pedantic "$here/consumer/main.c" -o "$work/app-c" \
+    -I"$prefix/include" -L"$(dirname "$lib")" -Wl,-rpath-link,"$(dirname "$lib")" -lshmslot_c || return 1
+  mkdir -p "$work/c-flinks" || return 1
+  run_from "$prefix" "$work/app-c" "$work/c-flinks"
+}

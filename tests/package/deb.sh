@@ -202,15 +202,6 @@ PY
   [[ ! -e "/dev/shm${shm_name}" ]] || { echo "/dev/shm${shm_name} is still there" >&2; return 1; }
 }
 
-# The C header is C11 and the C library loads with what it needs.
-c_consumer() {
-  local prefix=$1
-  printf '#include <shmslot/shmslot.h>\nint main(void) { return 0; }\n' >"$work/c_consumer.c"
-  gcc -std=c11 -Wall -Wextra -Werror -pedantic "$work/c_consumer.c" -o "$work/c_consumer" \
-    -I"$prefix/include" -L"$prefix/$libdir" -Wl,--no-as-needed -lshmslot_c || return 1
-  run_from "$prefix" "$work/c_consumer"
-}
-
 # The module imports from the tree under test, not from anywhere else on sys.path.
 python_import() {
   local prefix=$1 file

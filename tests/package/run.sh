@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The package test (tier "package", fmt's test/find-package-test): install a configured and built
 # shmslot tree into a temporary prefix, then build and run consumer/main.cpp against the installed
-# copy twice, once through find_package(shmslot CONFIG) and once through pkg-config.
+# copy twice, once through find_package(shmslot CONFIG) and once through pkg-config; and, when the
+# tree has libshmslot_c, consumer/main.c against the installed C header.
 #
 # Usage: tests/package/run.sh [BUILD_DIR]   (default build/dev, relative to the repository root;
 # `make build` makes it). Exits non-zero if any check fails. Leaves nothing behind.
@@ -34,5 +35,6 @@ check "cmake --install ${build_dir#"$root"/}" install_tree
 if [[ $failed -eq 0 ]]; then
   check "find_package(shmslot CONFIG) consumer" cmake_consumer "$prefix"
   check "pkg-config consumer" pkgconfig_consumer "$prefix"
+  if has_c_library "$prefix"; then check "C consumer (-lshmslot_c)" c_consumer "$prefix"; fi
 fi
 summary
