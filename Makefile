@@ -73,7 +73,7 @@ test-dev test-asan-ubsan: test-%: $(DEPS)
 	cmake --build --preset $* -j$(JOBS)
 	ctest --preset $* $(CTEST_ARGS)
 
-# The tsan test preset keeps the threaded tiers only (unit|conformance|posix).
+# The tsan test preset keeps the threaded tiers only (unit|conformance|typed|posix|c_api).
 test-tsan: $(DEPS)
 	$(call configure,tsan)
 	$(TSAN_WRAP) cmake --build --preset tsan -j$(JOBS)
