@@ -81,8 +81,13 @@ class SlotBackend {
   /// How long a dead peer may hold others up (the segment's lease).
   virtual std::chrono::milliseconds lease() const { return kDefaultLease; }
 
-  /// The change counter: it moves on every commit, discard, mark_read and disconnect.
+  /// The change counter: it moves on every commit, discard, mark_read and disconnect, and on
+  /// wake_waiters().
   virtual std::uint64_t notify_generation() const { return 0; }
+  /// Moves the change counter on and wakes every wait_for_change sleeper of the segment (in every
+  /// process), with no change to the data: how a stop request ends a wait at once. Those sleepers
+  /// find nothing new and sleep again.
+  virtual void wake_waiters() const {}
   /// Sleeps until notify_generation() differs from `last` or `timeout` passes (spurious returns
   /// possible); returns whether it differs. Never misses a change made after `last` was read.
   virtual bool wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const;

@@ -23,9 +23,6 @@
 
 namespace shmslot {
 
-/// How often a stoppable wait looks at its stop token. std::stop_token cannot wake a futex, so a
-/// wait that can be stopped sleeps in slices of at most this long.
-inline constexpr std::chrono::milliseconds kStopPollInterval{10};
 
 /// When a blocking call gives up: at `deadline` (on the steady clock), when `stop` is requested,
 /// and never sleeping longer than `max_sleep` at a time (for callers that look at something else
@@ -77,10 +74,11 @@ auto wait_until(const SlotBackend& backend, const WaitLimit& limit, Attempt&& at
   auto first = attempt();
   if (!first) return tl::unexpected(first.error());
   if (*first) return Result(std::move(**first));
-  const bool stoppable = limit.stop.stop_possible();
-  const std::chrono::nanoseconds slice = std::min<std::chrono::nanoseconds>(
-      {backend.lease() / 2, limit.max_sleep,
-       stoppable ? std::chrono::nanoseconds(kStopPollInterval) : std::chrono::nanoseconds::max()});
+  const std::chrono::nanoseconds slice = std::min<std::chrono::nanoseconds>(backend.lease() / 2, limit.max_sleep);
+  // A stop request moves the segment's change counter on (wake_waiters), so a sleep below ends at
+  // once, and one that has not begun yet finds the counter moved past the value read before the try.
+  // Runs in the requesting thread; destroyed (waited for, if running) before this function returns.
+  const std::stop_callback on_stop(limit.stop, [&backend] { backend.wake_waiters(); });
   for (;;) {
     if (limit.stop.stop_requested()) return tl::unexpected(SlotError::of(SlotErrorCode::Stopped));
     // Read before the try (point 1 above): a change after this line ends the sleep below.

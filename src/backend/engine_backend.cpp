@@ -113,6 +113,10 @@ std::chrono::milliseconds EngineBackend::lease() const {
 
 std::uint64_t EngineBackend::notify_generation() const { return engine_ ? engine_->generation() : 0; }
 
+void EngineBackend::wake_waiters() const {
+  if (engine_) engine_->wake_waiters();
+}
+
 bool EngineBackend::wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const {
   return engine_ ? engine_->wait_for_change(last, timeout) : false;
 }

@@ -52,6 +52,7 @@ class ExtendedEngine final : public SlotEngine {
   bool owner_alive() const override { return registry_.owner_alive(); }
 
   std::uint64_t generation() const override { return notifier_.generation(); }
+  void wake_waiters() const override { notifier_.notify(); }
   bool wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const override {
     return notifier_.wait_for_change(last, timeout);
   }

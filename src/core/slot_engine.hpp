@@ -73,6 +73,8 @@ class SlotEngine {
 
   // Change notification (notifier.hpp).
   virtual std::uint64_t generation() const = 0;
+  // Moves the change counter on and wakes its sleepers, with no change to the data.
+  virtual void wake_waiters() const = 0;
   virtual bool wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const = 0;
 
   // Every field read once, for tools (snapshot.cpp).

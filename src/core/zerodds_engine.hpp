@@ -47,6 +47,7 @@ class ZeroDdsEngine final : public SlotEngine {
   bool owner_alive() const override { return true; }  // a ZeroDDS segment records no owner: assume alive
 
   std::uint64_t generation() const override { return notifier_.generation(); }
+  void wake_waiters() const override { notifier_.notify(); }
   bool wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const override {
     return notifier_.wait_for_change(last, timeout);
   }

@@ -252,6 +252,7 @@ TYPED_TEST(WriterReader, DeadlineExpiryIsTimedOut) {
 TYPED_TEST(WriterReader, StopRequestEndsABlockingRead) {
   this->make(1, 64);
   Reader reader(this->reader(), 0);
+  const std::uint64_t before = this->reader().notify_generation();
   std::stop_source stop;
   std::thread stopper([&] {
     std::this_thread::sleep_for(30ms);
@@ -262,6 +263,9 @@ TYPED_TEST(WriterReader, StopRequestEndsABlockingRead) {
   stopper.join();
   ASSERT_FALSE(sample);
   EXPECT_EQ(sample.error().code, SlotErrorCode::Stopped);
+  // Nothing was written: the counter moved because the stop woke the segment's sleepers
+  // (wake_waiters), which is what ends the sleep at once rather than at the next half lease.
+  EXPECT_NE(this->reader().notify_generation(), before);
 }
 
 TYPED_TEST(WriterReader, StopRequestEndsABlockingWrite) {

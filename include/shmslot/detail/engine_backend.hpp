@@ -41,6 +41,7 @@ class EngineBackend : public SlotBackend {
   std::size_t reap() override;
   std::chrono::milliseconds lease() const override;
   std::uint64_t notify_generation() const override;
+  void wake_waiters() const override;
   bool wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const override;
 
   tl::expected<std::size_t, SlotError> evict_stale(std::chrono::nanoseconds max_age, ReaderMask active) override;
