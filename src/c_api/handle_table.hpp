@@ -9,6 +9,8 @@
 #include <mutex>
 #include <vector>
 
+#include "status.hpp"
+
 namespace shmslot::c_api {
 
 enum class Kind : std::uint8_t { Segment, Writer, Reader, Loan, Sample };
@@ -51,5 +53,16 @@ class HandleTable {
   std::vector<Entry> entries_;
   std::vector<std::uint32_t> free_;
 };
+
+// Runs `fn(table, object)` with the table locked and the live object `handle` names, or returns
+// invalid_handle(name) when it names none: the one way a call reaches an object it acts on.
+template <class T, class Fn>
+shmslot_status with_object(std::uint64_t handle, Kind kind, const char* name, Fn&& fn) {
+  HandleTable& table = HandleTable::instance();
+  auto lock = table.lock();
+  T* object = table.find<T>(handle, kind);
+  if (object == nullptr) return invalid_handle(name);
+  return fn(table, object);
+}
 
 }  // namespace shmslot::c_api

@@ -45,13 +45,12 @@ extern "C" shmslot_status shmslot_reader_register(shmslot_segment segment, shmsl
   if (out == nullptr) return null_argument("out");
   out->id = 0;
   return guarded([&] {
-    auto& table = HandleTable::instance();
-    auto lock = table.lock();
-    auto* seg = table.find<SegmentObject>(segment.id, Kind::Segment);
-    if (seg == nullptr) return invalid_handle("segment");
-    auto reader = Reader::registered(*seg->segment);
-    if (!reader) return fail(reader.error());
-    return store_reader(table, segment, seg->segment, std::move(*reader), false, out);
+    return with_object<SegmentObject>(
+        segment.id, Kind::Segment, "segment", [&]([[maybe_unused]] HandleTable& table, SegmentObject* seg) {
+          auto reader = Reader::registered(*seg->segment);
+          if (!reader) return fail(reader.error());
+          return store_reader(table, segment, seg->segment, std::move(*reader), false, out);
+        });
   });
 }
 
@@ -59,19 +58,18 @@ extern "C" shmslot_status shmslot_reader_register_index(shmslot_segment segment,
   if (out == nullptr) return null_argument("out");
   out->id = 0;
   return guarded([&] {
-    auto& table = HandleTable::instance();
-    auto lock = table.lock();
-    auto* seg = table.find<SegmentObject>(segment.id, Kind::Segment);
-    if (seg == nullptr) return invalid_handle("segment");
-    if (index >= kMaxReaders) return fail(SlotError::of(SlotErrorCode::ReaderIndexOutOfRange));
-    auto registered = seg->segment->register_reader(index);
-    if (!registered) return fail(registered.error());
-    try {
-      return store_reader(table, segment, seg->segment, Reader(*seg->segment, *registered), true, out);
-    } catch (...) {
-      (void)seg->segment->unregister_reader(*registered);
-      throw;
-    }
+    return with_object<SegmentObject>(
+        segment.id, Kind::Segment, "segment", [&]([[maybe_unused]] HandleTable& table, SegmentObject* seg) {
+          if (index >= kMaxReaders) return fail(SlotError::of(SlotErrorCode::ReaderIndexOutOfRange));
+          auto registered = seg->segment->register_reader(index);
+          if (!registered) return fail(registered.error());
+          try {
+            return store_reader(table, segment, seg->segment, Reader(*seg->segment, *registered), true, out);
+          } catch (...) {
+            (void)seg->segment->unregister_reader(*registered);
+            throw;
+          }
+        });
   });
 }
 
@@ -86,12 +84,11 @@ extern "C" shmslot_status shmslot_reader_unregister(shmslot_reader reader) {
 extern "C" shmslot_status shmslot_reader_index(shmslot_reader reader, uint32_t* out) {
   if (out == nullptr) return null_argument("out");
   return guarded([&] {
-    auto& table = HandleTable::instance();
-    auto lock = table.lock();
-    auto* r = table.find<ReaderObject>(reader.id, Kind::Reader);
-    if (r == nullptr) return invalid_handle("reader");
-    *out = r->reader.reader_index();
-    return SHMSLOT_OK;
+    return with_object<ReaderObject>(reader.id, Kind::Reader, "reader",
+                                     [&]([[maybe_unused]] HandleTable& table, ReaderObject* r) {
+                                       *out = r->reader.reader_index();
+                                       return SHMSLOT_OK;
+                                     });
   });
 }
 
@@ -101,15 +98,14 @@ extern "C" shmslot_status shmslot_reader_take(shmslot_reader reader, shmslot_sam
   out->id = 0;
   *view = shmslot_sample_view{};
   return guarded([&] {
-    auto& table = HandleTable::instance();
-    auto lock = table.lock();
-    auto* r = table.find<ReaderObject>(reader.id, Kind::Reader);
-    if (r == nullptr) return invalid_handle("reader");
-    auto sample = r->reader.take();
-    if (!sample) return fail(sample.error());
-    if (!*sample) return SHMSLOT_NO_DATA;
-    store_sample(table, reader, r->segment, std::move(**sample), out, view);
-    return SHMSLOT_OK;
+    return with_object<ReaderObject>(reader.id, Kind::Reader, "reader",
+                                     [&]([[maybe_unused]] HandleTable& table, ReaderObject* r) {
+                                       auto sample = r->reader.take();
+                                       if (!sample) return fail(sample.error());
+                                       if (!*sample) return SHMSLOT_NO_DATA;
+                                       store_sample(table, reader, r->segment, std::move(**sample), out, view);
+                                       return SHMSLOT_OK;
+                                     });
   });
 }
 
@@ -134,14 +130,13 @@ extern "C" shmslot_status shmslot_reader_take_blocking(shmslot_reader reader, ui
 
 extern "C" shmslot_status shmslot_sample_release(shmslot_sample sample) {
   return guarded([&] {
-    auto& table = HandleTable::instance();
-    auto lock = table.lock();
-    auto* s = table.find<SampleObject>(sample.id, Kind::Sample);
-    if (s == nullptr) return invalid_handle("sample");
-    auto released = s->sample.release();
-    (void)table.erase(sample.id, Kind::Sample);
-    if (!released) return fail(released.error());
-    return SHMSLOT_OK;
+    return with_object<SampleObject>(sample.id, Kind::Sample, "sample",
+                                     [&]([[maybe_unused]] HandleTable& table, SampleObject* s) {
+                                       auto released = s->sample.release();
+                                       (void)table.erase(sample.id, Kind::Sample);
+                                       if (!released) return fail(released.error());
+                                       return SHMSLOT_OK;
+                                     });
   });
 }
 
@@ -151,16 +146,15 @@ extern "C" shmslot_status shmslot_reader_take_copy(shmslot_reader reader, void* 
   if (size == nullptr) return null_argument("size");
   *size = 0;
   return guarded([&] {
-    auto& table = HandleTable::instance();
-    auto lock = table.lock();
-    auto* r = table.find<ReaderObject>(reader.id, Kind::Reader);
-    if (r == nullptr) return invalid_handle("reader");
-    auto header = r->reader.take_into(std::span<std::byte>(static_cast<std::byte*>(buffer), capacity));
-    if (!header) return fail(header.error());
-    if (!*header) return SHMSLOT_NO_DATA;
-    *size = (*header)->sample_size;
-    if (sequence_number != nullptr) *sequence_number = (*header)->sequence_number;
-    return SHMSLOT_OK;
+    return with_object<ReaderObject>(
+        reader.id, Kind::Reader, "reader", [&]([[maybe_unused]] HandleTable& table, ReaderObject* r) {
+          auto header = r->reader.take_into(std::span<std::byte>(static_cast<std::byte*>(buffer), capacity));
+          if (!header) return fail(header.error());
+          if (!*header) return SHMSLOT_NO_DATA;
+          *size = (*header)->sample_size;
+          if (sequence_number != nullptr) *sequence_number = (*header)->sequence_number;
+          return SHMSLOT_OK;
+        });
   });
 }
 
@@ -178,18 +172,17 @@ extern "C" shmslot_status shmslot_reader_wait(shmslot_reader reader, uint32_t ti
 extern "C" shmslot_status shmslot_reader_get_stats(shmslot_reader reader, shmslot_reader_stats* out) {
   if (out == nullptr) return null_argument("out");
   return guarded([&] {
-    auto& table = HandleTable::instance();
-    auto lock = table.lock();
-    auto* r = table.find<ReaderObject>(reader.id, Kind::Reader);
-    if (r == nullptr) return invalid_handle("reader");
-    auto stats = r->reader.stats();
-    if (!stats) return fail(stats.error());
-    *out = shmslot_reader_stats{};
-    out->registered = stats->registered ? 1 : 0;
-    out->owner_pid = stats->owner_pid;
-    out->cursor = stats->cursor;
-    out->evictions = stats->evictions;
-    out->overwritten = r->reader.overwritten();
-    return SHMSLOT_OK;
+    return with_object<ReaderObject>(reader.id, Kind::Reader, "reader",
+                                     [&]([[maybe_unused]] HandleTable& table, ReaderObject* r) {
+                                       auto stats = r->reader.stats();
+                                       if (!stats) return fail(stats.error());
+                                       *out = shmslot_reader_stats{};
+                                       out->registered = stats->registered ? 1 : 0;
+                                       out->owner_pid = stats->owner_pid;
+                                       out->cursor = stats->cursor;
+                                       out->evictions = stats->evictions;
+                                       out->overwritten = r->reader.overwritten();
+                                       return SHMSLOT_OK;
+                                     });
   });
 }

@@ -99,11 +99,9 @@ namespace {
 template <class Body>
 shmslot_status with_segment(shmslot_segment segment, Body&& body) {
   return guarded([&] {
-    auto& table = HandleTable::instance();
-    auto lock = table.lock();
-    auto* obj = table.find<SegmentObject>(segment.id, Kind::Segment);
-    if (obj == nullptr) return invalid_handle("segment");
-    return body(*obj->segment);
+    return with_object<SegmentObject>(
+        segment.id, Kind::Segment, "segment",
+        [&]([[maybe_unused]] HandleTable& table, SegmentObject* obj) { return body(*obj->segment); });
   });
 }
 }  // namespace

@@ -18,13 +18,13 @@ shmslot_status create_writer(shmslot_segment segment, std::optional<ReaderMask> 
   if (out == nullptr) return null_argument("out");
   out->id = 0;
   return guarded([&] {
-    auto& table = HandleTable::instance();
-    auto lock = table.lock();
-    auto* seg = table.find<SegmentObject>(segment.id, Kind::Segment);
-    if (seg == nullptr) return invalid_handle("segment");
-    Writer writer = mask ? Writer(*seg->segment, *mask) : Writer(*seg->segment);
-    out->id = table.insert(Kind::Writer, segment.id, std::make_unique<WriterObject>(seg->segment, std::move(writer)));
-    return SHMSLOT_OK;
+    return with_object<SegmentObject>(
+        segment.id, Kind::Segment, "segment", [&]([[maybe_unused]] HandleTable& table, SegmentObject* seg) {
+          Writer writer = mask ? Writer(*seg->segment, *mask) : Writer(*seg->segment);
+          out->id =
+              table.insert(Kind::Writer, segment.id, std::make_unique<WriterObject>(seg->segment, std::move(writer)));
+          return SHMSLOT_OK;
+        });
   });
 }
 
@@ -63,13 +63,12 @@ extern "C" shmslot_status shmslot_writer_loan(shmslot_writer writer, size_t size
   if (view == nullptr) return null_argument("view");
   out->id = 0;
   return guarded([&] {
-    auto& table = HandleTable::instance();
-    auto lock = table.lock();
-    auto* w = table.find<WriterObject>(writer.id, Kind::Writer);
-    if (w == nullptr) return invalid_handle("writer");
-    auto loan = w->writer.loan(size);
-    if (!loan) return fail(loan.error());
-    return store_loan(table, writer, w->segment, std::move(*loan), out, view);
+    return with_object<WriterObject>(writer.id, Kind::Writer, "writer",
+                                     [&]([[maybe_unused]] HandleTable& table, WriterObject* w) {
+                                       auto loan = w->writer.loan(size);
+                                       if (!loan) return fail(loan.error());
+                                       return store_loan(table, writer, w->segment, std::move(*loan), out, view);
+                                     });
   });
 }
 
@@ -93,28 +92,26 @@ extern "C" shmslot_status shmslot_writer_loan_blocking(shmslot_writer writer, si
 
 extern "C" shmslot_status shmslot_loan_commit(shmslot_loan loan, size_t len, uint32_t* sequence_number) {
   return guarded([&] {
-    auto& table = HandleTable::instance();
-    auto lock = table.lock();
-    auto* l = table.find<LoanObject>(loan.id, Kind::Loan);
-    if (l == nullptr) return invalid_handle("loan");
-    auto sn = std::move(l->loan).commit(len);
-    (void)table.erase(loan.id, Kind::Loan);  // consumed whatever the outcome, as the C++ loan
-    if (!sn) return fail(sn.error());
-    if (sequence_number != nullptr) *sequence_number = *sn;
-    return SHMSLOT_OK;
+    return with_object<LoanObject>(
+        loan.id, Kind::Loan, "loan", [&]([[maybe_unused]] HandleTable& table, LoanObject* l) {
+          auto sn = std::move(l->loan).commit(len);
+          (void)table.erase(loan.id, Kind::Loan);  // consumed whatever the outcome, as the C++ loan
+          if (!sn) return fail(sn.error());
+          if (sequence_number != nullptr) *sequence_number = *sn;
+          return SHMSLOT_OK;
+        });
   });
 }
 
 extern "C" shmslot_status shmslot_loan_discard(shmslot_loan loan) {
   return guarded([&] {
-    auto& table = HandleTable::instance();
-    auto lock = table.lock();
-    auto* l = table.find<LoanObject>(loan.id, Kind::Loan);
-    if (l == nullptr) return invalid_handle("loan");
-    auto discarded = std::move(l->loan).discard();
-    (void)table.erase(loan.id, Kind::Loan);
-    if (!discarded) return fail(discarded.error());
-    return SHMSLOT_OK;
+    return with_object<LoanObject>(loan.id, Kind::Loan, "loan",
+                                   [&]([[maybe_unused]] HandleTable& table, LoanObject* l) {
+                                     auto discarded = std::move(l->loan).discard();
+                                     (void)table.erase(loan.id, Kind::Loan);
+                                     if (!discarded) return fail(discarded.error());
+                                     return SHMSLOT_OK;
+                                   });
   });
 }
 
@@ -122,14 +119,13 @@ extern "C" shmslot_status shmslot_writer_write(shmslot_writer writer, const void
                                                uint32_t* sequence_number) {
   if (bytes == nullptr && len != 0) return null_argument("bytes");
   return guarded([&] {
-    auto& table = HandleTable::instance();
-    auto lock = table.lock();
-    auto* w = table.find<WriterObject>(writer.id, Kind::Writer);
-    if (w == nullptr) return invalid_handle("writer");
-    auto sn = w->writer.write(std::span<const std::byte>(static_cast<const std::byte*>(bytes), len));
-    if (!sn) return fail(sn.error());
-    if (sequence_number != nullptr) *sequence_number = *sn;
-    return SHMSLOT_OK;
+    return with_object<WriterObject>(
+        writer.id, Kind::Writer, "writer", [&]([[maybe_unused]] HandleTable& table, WriterObject* w) {
+          auto sn = w->writer.write(std::span<const std::byte>(static_cast<const std::byte*>(bytes), len));
+          if (!sn) return fail(sn.error());
+          if (sequence_number != nullptr) *sequence_number = *sn;
+          return SHMSLOT_OK;
+        });
   });
 }
 
