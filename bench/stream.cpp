@@ -35,6 +35,8 @@ namespace {
 
 constexpr std::uint64_t kEnd = ~std::uint64_t{0};
 constexpr std::uint32_t kSpinCheck = 0xFFF;
+// Pauses between a busy writer's retries while the segment is full (about a reader's mark_read each).
+constexpr int kFullRetryPauses = 4;
 
 struct alignas(64) ReaderSlot {
   std::atomic<int> state;  // 0 starting, 1 ready, 2 done, -1 failed
@@ -169,17 +171,13 @@ std::optional<std::uint64_t> shmslot_writer(const StreamConfig& cfg, PosixSlotAl
     put_stamp(src.data() + cfg.size - 8, s);
     auto sn = publish();
     if (!sn && sn.error().code == SlotErrorCode::NoFreeSlot) {
-      // Full: wait until a reader marks something (the change counter moves) before trying again,
-      // sleeping when blocking, spinning on the counter when busy. Retrying at once would scan
-      // every slot per attempt and pull the lines the readers are working on.
-      std::optional<std::uint64_t> seen;
+      // Full: a reader has to mark something before a retry can succeed. Blocking, wait_until
+      // sleeps until a mark_read; busy, a few pauses between retries keep each retry's scan of the
+      // slots from pulling the lines the readers are working on.
       sn = spin_or_wait(cfg.blocking, seg, deadline, [&]() -> tl::expected<std::optional<std::uint32_t>, SlotError> {
-        if (seen) {
-          for (std::uint32_t wait = 0; seg.notify_generation() == *seen; ++wait) {
-            if ((wait & kDeadlineCheckSpins) == kDeadlineCheckSpins && now_ns() > deadline) break;
-          }
+        if (!cfg.blocking) {
+          for (int pause = 0; pause < kFullRetryPauses; ++pause) cpu_relax();
         }
-        if (!cfg.blocking) seen = seg.notify_generation();  // wait_until reads it itself
         auto r = publish();
         if (r) return std::optional<std::uint32_t>(*r);
         if (r.error().code == SlotErrorCode::NoFreeSlot) return std::optional<std::uint32_t>{};

@@ -61,6 +61,8 @@ struct SegmentSnapshot {
   std::uint64_t next_sequence = 0;      ///< shmslot segments: the 64-bit counter
   std::uint32_t waiters = 0;            ///< shmslot waiters that may be asleep on `gen` (the sleepers word)
   bool wake_always = false;             ///< NotifyMode::WakeAlways
+  /// Some process read notify_generation(): every commit and mark_read moves `gen` from then on.
+  bool generation_watched = false;
   std::optional<TypeHash> type_hash;
   std::uint32_t owner_pid = 0;
   bool owner_alive = false;

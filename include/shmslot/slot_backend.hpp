@@ -81,16 +81,38 @@ class SlotBackend {
   /// How long a dead peer may hold others up (the segment's lease).
   virtual std::chrono::milliseconds lease() const { return kDefaultLease; }
 
-  /// The change counter: it moves on every commit, discard, mark_read and disconnect, and on
-  /// wake_waiters().
+  /// The change counter, for callers that sleep on it without announcing themselves: it moves on
+  /// every discard and disconnect, on wake_waiters(), and on every commit and mark_read that
+  /// somebody may be waiting for. Reading it marks the segment's counter watched, so that from then
+  /// on every commit and mark_read of every process moves it (docs/protocol.md, "Notification");
+  /// callers that can say what they wait for use announce_wait() instead, which keeps a commit
+  /// nobody waits for free of that shared write.
   virtual std::uint64_t notify_generation() const { return 0; }
-  /// Moves the change counter on and wakes every wait_for_change sleeper of the segment (in every
-  /// process), with no change to the data: how a stop request ends a wait at once. Those sleepers
-  /// find nothing new and sleep again.
+  /// Moves the change counter on and wakes every sleeper of the segment (in every process), with no
+  /// change to the data: how a stop request ends a wait at once. Those sleepers find nothing new and
+  /// sleep again.
   virtual void wake_waiters() const {}
   /// Sleeps until notify_generation() differs from `last` or `timeout` passes (spurious returns
   /// possible); returns whether it differs. Never misses a change made after `last` was read.
   virtual bool wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const;
+
+  /// A sleep announced to the segment's writers and readers (announce_wait()).
+  struct WaitAnnouncement {
+    std::uint64_t generation = 0;  ///< the change counter, read after the announcement
+    std::uint32_t ticket = 0;      ///< what the backend took to record the sleeper
+  };
+  /// The register-then-check sleep: announces that this thread may sleep, after which the caller
+  /// looks at the data once more. If it finds what it waits for, it calls withdraw_wait();
+  /// otherwise sleep_announced(), which returns once a commit, mark_read or other change made after
+  /// the announcement has happened (or on the timeout, or spuriously) and withdraws the
+  /// announcement. Every announcement ends in exactly one of the two. wait_until() uses this.
+  virtual WaitAnnouncement announce_wait() const { return {notify_generation(), 0}; }
+  /// Sleeps after announce_wait() (see there); returns whether the change counter moved.
+  virtual bool sleep_announced(const WaitAnnouncement& announced, std::chrono::nanoseconds timeout) const {
+    return wait_for_change(announced.generation, timeout);
+  }
+  /// Ends an announcement without sleeping.
+  virtual void withdraw_wait(const WaitAnnouncement& announced) const { (void)announced; }
 
  protected:
   SlotBackend() = default;

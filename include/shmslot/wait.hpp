@@ -1,9 +1,10 @@
-// Blocking over any SlotBackend: try, and while there is nothing yet, sleep on the backend's change
-// counter until something changes, the deadline passes or a stop is requested. Every blocking call
-// of Writer and Reader (and of the tool, the bridge, the benchmarks and the demo) waits through
-// wait_until, so the loop and its two subtle points live here once:
-//   1. the counter is read before the try, so a change made between the try and the sleep ends
-//      the sleep at once instead of being slept through;
+// Blocking over any SlotBackend: try, and while there is nothing yet, announce the sleep, try once
+// more, and sleep until something changes, the deadline passes or a stop is requested. Every
+// blocking call of Writer and Reader (and of the tool, the bridge, the benchmarks and the demo)
+// waits through wait_until, so the loop and its two subtle points live here once:
+//   1. the sleep is announced (SlotBackend::announce_wait) before the last try, so a commit or
+//      mark_read made after that try finds the announcement and wakes the sleep, and one made
+//      before it is seen by the try; a commit nobody waits for moves no shared counter;
 //   2. no sleep is longer than half the lease: a peer that died holding a slot, or inside a
 //      commit, wakes nobody, and it is the next try (reap in reserve_slot, the gap skipped by
 //      next_unread_slot) that gets past what it left.
@@ -62,9 +63,9 @@ struct AttemptValue<tl::expected<std::optional<V>, SlotError>> {
 
 /// Calls `attempt` until it delivers. `attempt()` returns tl::expected<std::optional<V>, SlotError>:
 /// a value ends the wait with that value, an error ends it with that error, nullopt means "nothing
-/// yet". Between tries it sleeps in `backend.wait_for_change`. Returns the value, the attempt's
-/// error, TimedOut once `limit.deadline` has passed (after one last try), or Stopped once
-/// `limit.stop` is requested. A first try that delivers costs nothing beyond the try itself.
+/// yet". Between tries it sleeps through `backend.announce_wait` / `sleep_announced`. Returns the
+/// value, the attempt's error, TimedOut once `limit.deadline` has passed (after one last try), or
+/// Stopped once `limit.stop` is requested. A first try that delivers costs nothing beyond the try.
 template <class Attempt>
 auto wait_until(const SlotBackend& backend, const WaitLimit& limit, Attempt&& attempt)
     -> tl::expected<typename detail::AttemptValue<std::invoke_result_t<Attempt&>>::type, SlotError> {
@@ -75,21 +76,35 @@ auto wait_until(const SlotBackend& backend, const WaitLimit& limit, Attempt&& at
   if (!first) return tl::unexpected(first.error());
   if (*first) return Result(std::move(**first));
   const std::chrono::nanoseconds slice = std::min<std::chrono::nanoseconds>(backend.lease() / 2, limit.max_sleep);
-  // A stop request moves the segment's change counter on (wake_waiters), so a sleep below ends at
-  // once, and one that has not begun yet finds the counter moved past the value read before the try.
-  // Runs in the requesting thread; destroyed (waited for, if running) before this function returns.
+  // A stop request moves the segment's change counter on and wakes every sleeper (wake_waiters),
+  // so a sleep below ends at once, and one that has not begun yet finds the counter moved past the
+  // value its announcement read. Runs in the requesting thread; destroyed (waited for, if running)
+  // before this function returns.
   const std::stop_callback on_stop(limit.stop, [&backend] { backend.wake_waiters(); });
+  // Ends the announcement however the loop body leaves (an attempt may throw).
+  struct Announced {
+    const SlotBackend& backend;
+    SlotBackend::WaitAnnouncement announcement = backend.announce_wait();
+    bool open = true;
+    bool sleep(std::chrono::nanoseconds timeout) {
+      open = false;
+      return backend.sleep_announced(announcement, timeout);
+    }
+    ~Announced() {
+      if (open) backend.withdraw_wait(announcement);
+    }
+  };
   for (;;) {
     if (limit.stop.stop_requested()) return tl::unexpected(SlotError::of(SlotErrorCode::Stopped));
-    // Read before the try (point 1 above): a change after this line ends the sleep below.
-    const std::uint64_t generation = backend.notify_generation();
+    // Announced before the try (point 1 above): a change after the try ends the sleep below.
+    Announced announced{backend};
     auto got = attempt();
     if (!got) return tl::unexpected(got.error());
     if (*got) return Result(std::move(**got));
     const auto now = Clock::now();
     if (now >= limit.deadline) return tl::unexpected(SlotError::of(SlotErrorCode::TimedOut));
     const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(limit.deadline - now);
-    (void)backend.wait_for_change(generation, std::min(left, slice));
+    (void)announced.sleep(std::min(left, slice));
   }
 }
 

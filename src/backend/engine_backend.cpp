@@ -121,6 +121,26 @@ bool EngineBackend::wait_for_change(std::uint64_t last, std::chrono::nanoseconds
   return engine_ ? engine_->wait_for_change(last, timeout) : false;
 }
 
+namespace {
+core::Notifier::Announcement to_core(const SlotBackend::WaitAnnouncement& a) {
+  return {static_cast<std::uint32_t>(a.generation), core::SleeperRegistry::Ticket{a.ticket}};
+}
+}  // namespace
+
+SlotBackend::WaitAnnouncement EngineBackend::announce_wait() const {
+  if (!engine_) return {};
+  const core::Notifier::Announcement a = engine_->announce_wait();
+  return {a.generation, a.ticket.entry};
+}
+
+bool EngineBackend::sleep_announced(const WaitAnnouncement& announced, std::chrono::nanoseconds timeout) const {
+  return engine_ ? engine_->sleep_announced(to_core(announced), timeout) : false;
+}
+
+void EngineBackend::withdraw_wait(const WaitAnnouncement& announced) const {
+  if (engine_) engine_->withdraw_wait(to_core(announced));
+}
+
 tl::expected<std::size_t, SlotError> EngineBackend::evict_stale(std::chrono::nanoseconds max_age, ReaderMask active) {
   if (!engine_) return unusable();
   return engine_->evict_stale(max_age, active);

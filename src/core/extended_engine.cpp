@@ -7,7 +7,6 @@ namespace shmslot::core {
 
 ExtendedEngine::ExtendedEngine(const SegmentView& view)
     : SlotEngine(view),
-      notifier_(view_),
       registry_(view_, notifier_),
       reaper_(view_, registry_, notifier_),
       writer_(view_, registry_, reaper_, notifier_),

@@ -3,7 +3,6 @@
 
 #include <type_traits>
 
-#include "core/notifier.hpp"
 #include "core/reader_registry.hpp"
 #include "core/reaper.hpp"
 #include "core/slot_engine.hpp"
@@ -51,19 +50,12 @@ class ExtendedEngine final : public SlotEngine {
   std::chrono::milliseconds lease() const override { return registry_.lease(); }
   bool owner_alive() const override { return registry_.owner_alive(); }
 
-  std::uint64_t generation() const override { return notifier_.generation(); }
-  void wake_waiters() const override { notifier_.notify(); }
-  bool wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const override {
-    return notifier_.wait_for_change(last, timeout);
-  }
-
  private:
   tl::expected<SlotHeader, SlotError> copy_out(SlotHandle h, const CopyDest& dest) const override {
     return reader_.copy_out(h, dest);
   }
 
   // Declared in dependency order: each part refers to the ones above it.
-  Notifier notifier_;
   ReaderRegistry registry_;
   Reaper reaper_;
   SlotWriter writer_;

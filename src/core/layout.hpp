@@ -12,7 +12,7 @@ namespace shmslot::core {
 // ---- ZeroDDS V3 segment header (0x20 bytes). A ZeroDDS process reads and writes 0x00..0x13 only.
 inline constexpr std::uint32_t kSegmentMagic = 0x5A445353;  // "ZDSS"; bytes 53 53 44 5A in memory
 inline constexpr std::uint32_t kExtMagic = 0x544C5353;      // "SSLT"; bytes 53 53 4C 54: shmslot extension present
-inline constexpr std::uint32_t kExtVersion = 2;  // 2: sleeper registry, SlotExt::hidden_readers
+inline constexpr std::uint32_t kExtVersion = 3;  // 3: commits move `gen` only for announced sleepers (format.md)
 inline constexpr std::size_t kSegmentHeaderSize = 0x20;
 inline constexpr std::size_t kV1SegmentHeaderSize = 0x10;  // ZeroDDS rc.1: recognised, refused
 inline constexpr std::size_t kSlotHeaderSize = 16;
@@ -90,9 +90,15 @@ static_assert(offsetof(SleeperEntry, owner_start) == 8);
 
 namespace sleeper_word {
 inline constexpr std::uint64_t kUntrackedOne = std::uint64_t{1} << 32;
+// Sticky: some process reads `gen` without announcing a sleep (notify_generation), so every commit
+// and mark_read must move it. Never cleared: nothing tells when such a caller has gone.
+inline constexpr std::uint64_t kGenerationWatched = std::uint64_t{1} << 63;
 constexpr std::uint64_t tracked_bit(std::uint32_t entry) { return std::uint64_t{1} << entry; }
 constexpr std::uint32_t tracked(std::uint64_t w) { return static_cast<std::uint32_t>(w); }
-constexpr std::uint32_t untracked(std::uint64_t w) { return static_cast<std::uint32_t>(w >> 32); }
+constexpr std::uint32_t untracked(std::uint64_t w) { return static_cast<std::uint32_t>((w & ~kGenerationWatched) >> 32); }
+// Somebody may be asleep on `gen` (a tracked bit or an untracked count): a FUTEX_WAKE is due.
+constexpr bool anyone_asleep(std::uint64_t w) { return (w & ~kGenerationWatched) != 0; }
+constexpr bool generation_watched(std::uint64_t w) { return (w & kGenerationWatched) != 0; }
 }  // namespace sleeper_word
 
 struct alignas(kCacheLine) ExtControl {
@@ -115,7 +121,8 @@ struct alignas(kCacheLine) ExtControl {
   std::uint8_t pad1[48];
   // Line 2: who may sleep on `gen`, loaded by every notify; apart from the writers' line so that a
   // reader going to sleep does not steal the line a writer is about to fetch_add. Bits 0..31: sleeper
-  // entry i is taken by a sleeper (sleeper_word); bits 32..63: sleepers that found every entry taken.
+  // entry i is taken by a sleeper (sleeper_word); bits 32..62: sleepers that found every entry taken;
+  // bit 63: somebody reads `gen` without announcing itself, so every commit moves it.
   alignas(kCacheLine) std::atomic<std::uint64_t> sleepers;
   std::uint8_t pad2[56];
   // Lines 3..34

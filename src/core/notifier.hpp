@@ -1,6 +1,6 @@
 // Change notification: the header's `gen` counter (0x10), the futex word both ZeroDDS and shmslot
-// processes sleep on, and the sleeper registry that lets a shmslot commit skip FUTEX_WAKE when
-// nobody sleeps. docs/protocol.md, "Notification".
+// processes sleep on, and the sleeper registry that lets a shmslot commit skip both the counter and
+// FUTEX_WAKE when nobody waits. docs/protocol.md, "Notification".
 #pragma once
 
 #include <atomic>
@@ -15,18 +15,44 @@ namespace shmslot::core {
 
 class Notifier {
  public:
+  // A sleep announced before the caller's last look at the data (announce()).
+  struct Announcement {
+    std::uint32_t generation = 0;  // `gen` as read after the announcement
+    SleeperRegistry::Ticket ticket{};
+  };
+
   // On a ZeroDDS segment (no sleeper registry) and with kFlagWakeAlways every notify wakes.
   explicit Notifier(const SegmentView& view);
 
   // Moves the counter on and wakes sleepers if any may sleep; `wake` forces the wake-up (a sample
-  // for readers that sleep unannounced, see SlotExt::hidden_readers).
+  // for readers that sleep unannounced, see SlotExt::hidden_readers). For the rare changes:
+  // discard, disconnect, eviction, reaping, a stop request.
   void notify(bool wake = false) const;
+  // The same after a commit or mark_read whose last store of what it changed (the ring entry, the
+  // unpin) was seq_cst, which lets it skip the counter too when nobody sleeps and nobody watches
+  // it: a sleeper announced itself before its last look at the data, so that look saw the change.
+  void notify_published(bool wake = false) const;
+
+  // The counter, for callers that sleep on it unannounced (wait_for_change): marks the segment's
+  // counter watched first, so that every commit moves it from then on.
   std::uint64_t generation() const;
   bool wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const;
+
+  // The register-then-check sleep: announce(), look at the data once more, then sleep() (which
+  // withdraws the announcement) or withdraw().
+  Announcement announce() const;
+  // Sleeps until the counter moves past `a.generation`, a wake, or `timeout`; withdraws `a`.
+  // Returns whether the counter moved.
+  bool sleep(const Announcement& a, std::chrono::nanoseconds timeout) const;
+  void withdraw(const Announcement& a) const;
+
   // Frees the sleeper entries of dead processes (a sleeper SIGKILLed in its sleep); returns how many.
   std::size_t reap_dead_sleepers() const;
 
  private:
+  // Moves the counter, then wakes if the sleeper word (re-read after the move: the Dekker pair with
+  // wait_for_change's sleepers) names sleepers or `wake` asks for it.
+  void advance_and_wake(bool wake) const;
   // A wake that woke nobody while the word names sleepers: perhaps one died asleep. Reaps, at most
   // once per half lease per engine, so that a dead sleeper taxes commits for a bounded time only.
   void heal_if_due() const;
@@ -36,6 +62,7 @@ class Notifier {
   bool wake_always_;
   std::uint64_t heal_interval_ns_;
   mutable std::atomic<std::uint64_t> next_heal_ns_{0};
+  mutable std::atomic<bool> watching_{false};  // this engine has set kGenerationWatched
 };
 
 }  // namespace shmslot::core

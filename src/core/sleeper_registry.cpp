@@ -54,6 +54,14 @@ void SleeperRegistry::leave(Ticket ticket) const {
   entry.owner.store(0, std::memory_order_release);
 }
 
+void SleeperRegistry::watch_generation() const {
+  // Relaxed load: a bit another process set with its seq_cst RMW is as good as ours (the caller's
+  // seq_cst fence comes after that RMW in S once this load has read it).
+  if (sl::generation_watched(word_.load(std::memory_order_relaxed))) return;
+  // SYNC: seq_cst; the watcher half of the Dekker pair with notify_published's load of this word.
+  word_.fetch_or(sl::kGenerationWatched, std::memory_order_seq_cst);
+}
+
 std::size_t SleeperRegistry::reap_dead() const {
   std::size_t reaped = 0;
   for (std::uint32_t i = 0; i < kMaxTrackedSleepers; ++i) {

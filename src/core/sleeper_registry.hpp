@@ -28,8 +28,12 @@ class SleeperRegistry {
   // Withdraws what enter() announced: takes the entry back (unless a reap took it), clears the bit
   // (or the count), then frees the entry.
   void leave(Ticket ticket) const;
-  // SYNC: seq_cst; the notifier half of the Dekker pair (after its seq_cst RMW of `gen`).
+  // SYNC: seq_cst; the notifier half of the Dekker pairs (after its seq_cst RMW of `gen`, or after
+  // the seq_cst store that published a commit or a mark_read).
   std::uint64_t load() const { return word_.load(std::memory_order_seq_cst); }
+  // Sets the sticky kGenerationWatched bit unless it is set already: from now on every commit and
+  // mark_read moves `gen`. The caller orders it before its read of `gen` with a seq_cst fence.
+  void watch_generation() const;
   // Clears the bits of sleepers that died and frees their entries; returns how many.
   std::size_t reap_dead() const;
 

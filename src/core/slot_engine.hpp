@@ -15,6 +15,7 @@
 
 #include "core/copy_dest.hpp"
 #include "core/layout.hpp"
+#include "core/notifier.hpp"
 #include "core/segment_view.hpp"
 #include "shmslot/segment_snapshot.hpp"
 #include "shmslot/type_hash.hpp"
@@ -71,11 +72,18 @@ class SlotEngine {
   virtual std::chrono::milliseconds lease() const = 0;
   virtual bool owner_alive() const = 0;
 
-  // Change notification (notifier.hpp).
-  virtual std::uint64_t generation() const = 0;
+  // Change notification (notifier.hpp), the same for both engines.
+  std::uint64_t generation() const { return notifier_.generation(); }
   // Moves the change counter on and wakes its sleepers, with no change to the data.
-  virtual void wake_waiters() const = 0;
-  virtual bool wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const = 0;
+  void wake_waiters() const { notifier_.notify(); }
+  bool wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const {
+    return notifier_.wait_for_change(last, timeout);
+  }
+  Notifier::Announcement announce_wait() const { return notifier_.announce(); }
+  bool sleep_announced(const Notifier::Announcement& a, std::chrono::nanoseconds timeout) const {
+    return notifier_.sleep(a, timeout);
+  }
+  void withdraw_wait(const Notifier::Announcement& a) const { notifier_.withdraw(a); }
 
   // Every field read once, for tools (snapshot.cpp).
   SegmentSnapshot snapshot() const;
@@ -92,9 +100,10 @@ class SlotEngine {
   std::byte* base() const { return view_.base(); }
 
  protected:
-  explicit SlotEngine(const SegmentView& view) : view_(view) {}
+  explicit SlotEngine(const SegmentView& view) : view_(view), notifier_(view_) {}
   virtual tl::expected<SlotHeader, SlotError> copy_out(SlotHandle h, const CopyDest& dest) const = 0;
   const SegmentView view_;
+  const Notifier notifier_;
 };
 
 // The engine for a validated segment: ExtendedEngine on a shmslot segment, ZeroDdsEngine otherwise.

@@ -97,21 +97,26 @@ tl::expected<std::uint32_t, SlotError> SlotWriter::commit(SlotHandle h, std::siz
   // SYNC: release; the commit point. Pairs with every reader's acquire load of the word: payload
   // and header stores above are visible to whoever sees COMMITTED.
   ext.word.store(sw::make(Phase::kCommitted, sw::generation(w)), std::memory_order_release);
-  publish_in_order(seq, i);
-  notifier_.notify(wake_hidden);
+  if (publish_in_order(seq, i)) {
+    notifier_.notify_published(wake_hidden);
+  } else {
+    notifier_.notify(wake_hidden);  // a newer entry hides this sample: readers find it by the slot scan
+  }
   return static_cast<std::uint32_t>(seq);
 }
 
-void SlotWriter::publish_in_order(std::uint64_t seq, std::uint32_t slot) {
+bool SlotWriter::publish_in_order(std::uint64_t seq, std::uint32_t slot) {
   RingEntry& entry = view_.ring_at(seq);
   const std::uint64_t mine = ring::make(seq, slot);
   std::uint64_t seen = entry.load(std::memory_order_relaxed);
   // Only ever move an entry forward: a writer delayed past seq + n must not hide the newer sample.
-  // SYNC: release on success; pairs with the acquire load in next_unread. Relaxed on failure: we
-  // only re-compare the sequence numbers.
+  // SYNC: seq_cst on success: a release that pairs with the acquire load in next_unread, and the
+  // publication half of the Dekker pair in notify_published (a plain lock cmpxchg on x86, as a
+  // release CAS is). Relaxed on failure: we only re-compare the sequence numbers.
   while (ring::distance(seen, seq) < 0) {
-    if (entry.compare_exchange_weak(seen, mine, std::memory_order_release, std::memory_order_relaxed)) break;
+    if (entry.compare_exchange_weak(seen, mine, std::memory_order_seq_cst, std::memory_order_relaxed)) return true;
   }
+  return false;
 }
 
 tl::expected<void, SlotError> SlotWriter::discard(SlotHandle h) {

@@ -29,7 +29,8 @@ class SlotWriter {
 
  private:
   tl::expected<SlotHandle, SlotError> reserve_once(ReaderMask active);
-  void publish_in_order(std::uint64_t seq, std::uint32_t slot);
+  // Whether the entry now names this sample (false: a newer one of its residue holds it).
+  bool publish_in_order(std::uint64_t seq, std::uint32_t slot);
 
   const SegmentView view_;  // a copy: one indirection less on every access
   const ReaderRegistry& registry_;

@@ -5,7 +5,6 @@
 #include <atomic>
 #include <chrono>
 
-#include "core/notifier.hpp"
 #include "core/slot_checks.hpp"
 #include "core/slot_engine.hpp"
 
@@ -13,7 +12,7 @@ namespace shmslot::core {
 
 class ZeroDdsEngine final : public SlotEngine {
  public:
-  explicit ZeroDdsEngine(const SegmentView& view) : SlotEngine(view), notifier_(view_) {}
+  explicit ZeroDdsEngine(const SegmentView& view) : SlotEngine(view) {}
 
   // A ZeroDDS writer keeps its loans in its own heap: shmslot never writes such a segment.
   tl::expected<SlotHandle, SlotError> reserve(ReaderMask) override { return read_only(); }
@@ -46,12 +45,6 @@ class ZeroDdsEngine final : public SlotEngine {
   std::chrono::milliseconds lease() const override { return kDefaultLease; }
   bool owner_alive() const override { return true; }  // a ZeroDDS segment records no owner: assume alive
 
-  std::uint64_t generation() const override { return notifier_.generation(); }
-  void wake_waiters() const override { notifier_.notify(); }
-  bool wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const override {
-    return notifier_.wait_for_change(last, timeout);
-  }
-
  private:
   static tl::unexpected<SlotError> read_only() { return fail(SlotErrorCode::ReadOnlySegment); }
   tl::expected<SlotHeader, SlotError> copy_out(SlotHandle h, const CopyDest& dest) const override;
@@ -62,7 +55,6 @@ class ZeroDdsEngine final : public SlotEngine {
   static constexpr int kScanAttempts = 64;
   static constexpr std::chrono::milliseconds kLandingWait{50};
 
-  Notifier notifier_;
   // (1 << 32) | next_sn of a ZeroDDS commit that did not land within kLandingWait; 0: none.
   mutable std::atomic<std::uint64_t> stalled_{0};
 };

@@ -16,13 +16,13 @@ enum class Phase : std::uint32_t {
   Pin,         // slot_read_ptr (takes the pin)
   Holding,     // checking a pinned sample in place
   MarkRead,    // mark_read (unpins)
-  Waiting,     // a reader asleep in wait_for_change, nothing to read
+  Waiting,     // a reader asleep in sleep_announced, nothing to read
   Leave,       // unregister_reader
   Reserve,     // FlatWriter::loan (reserve_slot + zero fill)
   Fill,        // writing the sample into the loaned slot
   Commit,      // FlatLoan::commit
   WriteBp,     // FlatWriter::write_bp, Reliable: reserve, copy, commit, waits on a full segment
-  WaitSpace,   // a writer asleep in wait_for_change, segment full
+  WaitSpace,   // a writer asleep in sleep_announced, segment full
   Paused,      // a writer paused by the harness between two samples
   Create,      // PosixSlotAllocator::create
   Idle,        // an owner holding its segment

@@ -60,15 +60,21 @@ class Reader {
         word_.set(Phase::None);
         return test::kChildOk;
       }
-      // Read before looking: a commit after the look moves it, so the wait returns at once.
-      const std::uint64_t generation = seg_.notify_generation();
       auto next = word_.step(Phase::NextUnread, [&] { return seg_.next_unread_slot(index_); });
       if (!next) return fail(test::kChildApiError, api_text("next_unread_slot", next.error()));
       if (!*next) {
-        // Woken at least every half lease: a gap a dead writer left is passed only by looking again.
-        word_.set(Phase::Waiting);
-        seg_.wait_for_change(generation, slice);
-        continue;
+        // As wait_until does: announce the sleep, look once more, sleep. Woken at least every half
+        // lease: a gap a dead writer left is passed only by looking again.
+        const SlotBackend::WaitAnnouncement announced = seg_.announce_wait();
+        next = seg_.next_unread_slot(index_);
+        if (!next || *next) {
+          seg_.withdraw_wait(announced);
+          if (!next) return fail(test::kChildApiError, api_text("next_unread_slot", next.error()));
+        } else {
+          word_.set(Phase::Waiting);
+          seg_.sleep_announced(announced, slice);
+          continue;
+        }
       }
       // The cursor names the sample next_unread_slot returned until mark_read moves it on
       // (ReaderStats::cursor: the next sequence number it expects).

@@ -114,14 +114,18 @@ class Writer {
     return test::kChildOk;
   }
 
-  // A loan, waiting on a full segment as write_bp does: the change counter is read before trying,
+  // A loan, waiting on a full segment as wait_until does: the sleep is announced before the try,
   // and the wait wakes at least every half lease (reserve_slot reaps dead peers on that path).
   tl::expected<FlatLoan<RecoverySample>, int> loan_blocking() {
     const auto deadline = Clock::now() + kStall;
     for (;;) {
-      const std::uint64_t generation = seg_.notify_generation();
+      const SlotBackend::WaitAnnouncement announced = seg_.announce_wait();
       auto loan = word_.step(Phase::Reserve, [&] { return writer_.loan(); });
-      if (loan) return std::move(*loan);
+      if (loan) {
+        seg_.withdraw_wait(announced);
+        return std::move(*loan);
+      }
+      if (loan.error().code != SlotErrorCode::NoFreeSlot || Clock::now() >= deadline) seg_.withdraw_wait(announced);
       if (loan.error().code != SlotErrorCode::NoFreeSlot) {
         return tl::unexpected(board_.child.failure.report(test::kChildApiError, api_text("loan", loan.error())));
       }
@@ -130,7 +134,7 @@ class Writer {
             test::kChildCheckFailed, "stall: no free slot for 30 s (writer " + std::to_string(id_) + ")"));
       }
       word_.set(Phase::WaitSpace);
-      seg_.wait_for_change(generation, seg_.lease() / 2);
+      seg_.sleep_announced(announced, seg_.lease() / 2);
     }
   }
 

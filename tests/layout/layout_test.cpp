@@ -40,7 +40,7 @@ TEST(Layout, HeaderBytesAreZeroDdsV3PlusTheFlag) {
       0,    0,    0,    0,     // next_sn
       0,    0,    0,    0,     // gen
       0x53, 0x53, 0x4C, 0x54,  // extension flag "SSLT"
-      2,    0,    0,    0,     // extension version
+      3,    0,    0,    0,     // extension version
       0,    0,    0,    0,     // extension size, checked below
   };
   EXPECT_EQ(std::memcmp(p, expect_header, 28), 0);
@@ -98,7 +98,7 @@ TEST(Layout, CommittedSlotBytes) {
   EXPECT_EQ(u32_at(slot, 12), 0U);  // reserved: ZeroDDS writes 0, shmslot leaves it 0
   EXPECT_EQ(static_cast<int>(slot[16]), 0xA1);
   EXPECT_EQ(u32_at(mem->data(), 0x0C), 1U);  // next_sn mirror
-  EXPECT_EQ(u32_at(mem->data(), 0x10), 1U);  // gen advanced once
+  EXPECT_EQ(u32_at(mem->data(), 0x10), 0U);  // gen untouched: nobody sleeps, nobody watches it
   const std::uint64_t word = u64_at(mem->data(), g.slot_ext_offset);
   EXPECT_EQ(slot_word::hold(word), 0U);  // the loaner's pid is gone once committed
   EXPECT_EQ(slot_word::phase(word), slot_word::Phase::kCommitted);

@@ -155,7 +155,6 @@ class Recorder {
     const auto start = Clock::now();
     const auto duration = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.duration_s));
     auto last_check = start;
-    std::vector<std::uint64_t> gens(sources_.size());
     for (;;) {
       if (stop_requested()) return End::Stopped;
       if (o_.max != 0 && total_ >= o_.max) return End::Max;
@@ -164,8 +163,6 @@ class Recorder {
       for (std::size_t i = 0; i < sources_.size(); ++i) {
         Source& s = sources_[i];
         if (s.gone) continue;
-        // The counter is read before looking: a commit after this point wakes the wait below.
-        gens[i] = s.segment.notify_generation();
         for (int n = 0; n < kDrainBatch && (o_.max == 0 || total_ < o_.max); ++n) {
           const auto got = take_one(s);
           if (!got) return End::Error;
@@ -175,7 +172,7 @@ class Recorder {
       }
       if (took) continue;
       if (std::all_of(sources_.begin(), sources_.end(), [](const Source& s) { return s.gone; })) return End::AllGone;
-      wait(gens, o_.duration_s > 0 ? start + duration - Clock::now() : Clock::duration(kWaitSlice));
+      wait(o_.duration_s > 0 ? start + duration - Clock::now() : Clock::duration(kWaitSlice));
       if (Clock::now() - last_check >= kGoneCheckInterval) {
         last_check = Clock::now();
         check_gone();
@@ -231,16 +228,24 @@ class Recorder {
     return tl::unexpected(exit_code_);
   }
 
-  // Sleeps until a segment changes or `limit` (at most one slice) passes.
-  void wait(const std::vector<std::uint64_t>& gens, std::chrono::steady_clock::duration limit) {
+  // Sleeps until a segment has something unread or `limit` (at most one slice) passes: one segment
+  // after the other, each for its share of the slice, announcing the sleep before the last look so
+  // that a commit after that look ends it.
+  void wait(std::chrono::steady_clock::duration limit) {
     limit = std::clamp<std::chrono::steady_clock::duration>(limit, std::chrono::steady_clock::duration::zero(),
                                                             kWaitSlice);
     std::size_t live = 0;
     for (const Source& s : sources_) live += s.gone ? 0 : 1;
-    for (std::size_t i = 0; i < sources_.size(); ++i) {
-      if (sources_[i].gone) continue;
+    for (Source& s : sources_) {
+      if (s.gone) continue;
       const auto slice = live == 1 ? limit : std::min<std::chrono::steady_clock::duration>(limit, kWaitSliceEach);
-      if (sources_[i].segment.wait_for_change(gens[i], slice)) return;
+      const SlotBackend::WaitAnnouncement announced = s.segment.announce_wait();
+      const auto next = s.segment.next_unread_slot(s.reader);
+      if (!next || *next) {  // something to take (an error shows up again when it is taken)
+        s.segment.withdraw_wait(announced);
+        return;
+      }
+      if (s.segment.sleep_announced(announced, slice)) return;
     }
   }
 

@@ -104,7 +104,10 @@ End read_loop(const Options& o, PosixSlotAllocator& segment, Tally& tally, std::
   const bool per_sample = o.json || o.hex || (!o.count && !o.verify);
   const auto timeout = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.timeout_s));
   auto last_check = Clock::now();
-  std::optional<std::uint64_t> idle_generation;  // the counter at the last look that found nothing
+  // Looks that found nothing since the last sample. wait_until looks once, once more after announcing
+  // its sleep, then after each sleep: the third empty look comes after a whole sleep without a sample.
+  std::uint32_t empty_looks = 0;
+  constexpr std::uint32_t kEmptyLooksWhenIdle = 3;
   WaitLimit limit;
   limit.max_sleep = kWaitSlice;  // the stop flag, the pipe and the flink file are looked at between sleeps
   for (;;) {
@@ -123,15 +126,13 @@ End read_loop(const Options& o, PosixSlotAllocator& segment, Tally& tally, std::
       if (stop_requested()) return stop(End::Stopped);
       if (std::fflush(stdout) != 0) return stop(End::OutputClosed);
       const auto now = Clock::now();
-      const std::uint64_t generation = segment.notify_generation();
-      if (idle_generation == generation) {
-        // A whole sleep without a change: truly idle, so the looks that cost a system call or a
+      if (++empty_looks >= kEmptyLooksWhenIdle) {
+        // A whole sleep without a sample: truly idle, so the looks that cost a system call or a
         // snapshot happen here, never once per sample. A reader that closed the pipe while nothing
         // was written (`| head` after its lines) is seen now, not at the next sample, which may never come.
         if (stdout_closed()) return stop(End::OutputClosed);
         damage.on_idle(segment, now);
       }
-      idle_generation = generation;
       if (now - last_check >= kPublishedCheckInterval) {
         last_check = now;
         if (auto why = segment_gone(segment)) {
@@ -150,7 +151,7 @@ End read_loop(const Options& o, PosixSlotAllocator& segment, Tally& tally, std::
       exit_code = fail(kCommand, kExitFailure, "read: " + header.error().message());
       return End::Error;
     }
-    idle_generation.reset();
+    empty_looks = 0;
     ++tally.received;
     const auto data =
         std::span<const std::byte>(buffer).first(std::min<std::size_t>(header->sample_size, buffer.size()));

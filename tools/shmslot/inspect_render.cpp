@@ -99,6 +99,8 @@ std::string render_text(const InspectView& view, const SegmentSnapshot& snap) {
   line("gen", std::to_string(snap.notify_generation));
   line("next_sequence", snap.extended ? std::to_string(snap.next_sequence) : na);
   line("waiters", snap.extended ? std::to_string(snap.waiters) : na);
+  // Watched: some process sleeps on `gen` unannounced, so every commit moves it (docs/protocol.md).
+  line("gen_watched", snap.extended ? (snap.generation_watched ? "yes" : "no") : na);
   line("notify",
        std::string(notify_name(view.notify)) + (snap.extended ? "" : " (ZeroDDS writers wake on every change)"));
   line("type_hash", snap.type_hash ? to_hex(*snap.type_hash) : snap.extended ? "none" : na);
@@ -129,6 +131,7 @@ nlohmann::ordered_json render_json(const InspectView& view, const SegmentSnapsho
   j["gen"] = snap.notify_generation;
   j["next_sequence"] = snap.extended ? json(snap.next_sequence) : json(nullptr);
   j["waiters"] = snap.extended ? json(snap.waiters) : json(nullptr);
+  j["gen_watched"] = snap.extended ? json(snap.generation_watched) : json(nullptr);
   j["notify"] = notify_name(view.notify);
   j["type_hash"] = snap.type_hash ? json(to_hex(*snap.type_hash)) : json(nullptr);
   j["owner"] = snap.extended ? json{{"pid", snap.owner_pid}, {"alive", snap.owner_alive}} : json(nullptr);

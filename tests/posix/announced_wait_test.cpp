@@ -1,0 +1,226 @@
+// The register-then-check sleep (docs/protocol.md, "Notification"): a commit or mark_read moves the
+// change counter at 0x10 only when somebody may be waiting for it. Attacked here: nobody waiting
+// means no write to the counter; a sleeper that announced itself is woken by every commit (readers)
+// and every mark_read (a writer held back by a full segment), across threads and processes; a
+// caller of notify_generation() makes every later commit move the counter, in every process; an
+// announcement always ends without a mark.
+//
+// A lost wake-up shows as TimedOut: the segments' lease is the longest there is (60 s), so no sleep
+// ends by itself before the waits' 25 s deadline. The deadline is a hang guard, not a speed claim.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "shmslot/shmslot.hpp"
+#include "support/child_process.hpp"
+#include "support/temp_flink.hpp"
+
+namespace shmslot::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kHangGuard = 25s;
+
+PosixSlotAllocator make_segment(const std::string& flink, std::size_t slots) {
+  CreateOptions options;
+  options.lease = 60s;
+  auto created = PosixSlotAllocator::create(flink, slots, 64, options);
+  if (!created) throw std::runtime_error("create " + flink + ": " + created.error().message());
+  return std::move(*created);
+}
+
+std::uint32_t generation_of(const PosixSlotAllocator& a) { return a.snapshot().notify_generation; }
+
+std::array<std::byte, 8> number(std::uint64_t n) {
+  std::array<std::byte, 8> bytes{};
+  std::memcpy(bytes.data(), &n, sizeof n);
+  return bytes;
+}
+
+std::uint64_t number_in(std::span<const std::byte> bytes) {
+  std::uint64_t n = 0;
+  std::memcpy(&n, bytes.data(), std::min(bytes.size(), sizeof n));
+  return n;
+}
+
+// `rounds` times: write n on `out`, then wait for n with `reader` (or, with `serve`, the other way
+// round). Returns an empty string or what went wrong. Both readers must be registered before the
+// first write: a writer publishes to the readers registered when it reserves.
+std::string ping_pong(PosixSlotAllocator& out, Reader& reader, std::uint64_t rounds, bool serve) {
+  Writer writer(out);
+  std::array<std::byte, 8> got{};
+  for (std::uint64_t n = 0; n < rounds; ++n) {
+    if (!serve) {
+      if (auto w = writer.write_blocking(number(n), WaitLimit::within(kHangGuard)); !w) return "write: " + w.error().message();
+    }
+    auto header = reader.take_into_blocking(got, WaitLimit::within(kHangGuard));
+    if (!header) return "round " + std::to_string(n) + ": take: " + header.error().message();
+    if (number_in(got) != n) return "round " + std::to_string(n) + ": got " + std::to_string(number_in(got));
+    if (serve) {
+      if (auto w = writer.write_blocking(number(n), WaitLimit::within(kHangGuard)); !w) return "write: " + w.error().message();
+    }
+  }
+  return {};
+}
+
+TEST(AnnouncedWait, ACommitAndAMarkNobodyWaitsForLeaveTheCounterAlone) {
+  TempFlinkDir dir;
+  PosixSlotAllocator seg = make_segment(dir.flink("a"), 4);
+  auto reader = Reader::registered(seg);
+  ASSERT_TRUE(reader);
+  Writer writer(seg);
+  const std::uint32_t before = generation_of(seg);
+  for (std::uint64_t n = 0; n < 10; ++n) {
+    ASSERT_TRUE(writer.write(number(n)));
+    auto sample = reader->take();
+    ASSERT_TRUE(sample && *sample);
+  }
+  EXPECT_EQ(generation_of(seg), before);
+  EXPECT_FALSE(seg.snapshot().generation_watched);
+  // The rare changes still move it: a discard.
+  {
+    auto loan = writer.loan(8);
+    ASSERT_TRUE(loan);
+  }  // the loan's destructor discards it
+  EXPECT_EQ(generation_of(seg), before + 1);
+}
+
+TEST(AnnouncedWait, ReadingTheCounterMakesEveryLaterCommitMoveItInEveryProcess) {
+  TempFlinkDir dir;
+  PosixSlotAllocator seg = make_segment(dir.flink("a"), 4);
+  Writer writer(seg);
+  ASSERT_TRUE(writer.write(number(0)));
+  ASSERT_EQ(generation_of(seg), 0U);
+  // Another process reads the counter, as a wait_for_change caller does, and leaves.
+  ChildProcess watcher([flink = dir.flink("a")]() -> int {
+    auto other = PosixSlotAllocator::attach(flink);
+    if (!other) return 2;
+    (void)other->notify_generation();
+    return 0;
+  });
+  ASSERT_EQ(watcher.wait(60s), 0);
+  EXPECT_TRUE(seg.snapshot().generation_watched);
+  ASSERT_TRUE(writer.write(number(1)));
+  ASSERT_TRUE(writer.write(number(2)));
+  EXPECT_EQ(generation_of(seg), 2U);  // sticky: the watcher may come back, nothing says it will not
+}
+
+TEST(AnnouncedWait, AWaitForChangeCallerIsWokenByTheNextCommit) {
+  TempFlinkDir dir;
+  PosixSlotAllocator seg = make_segment(dir.flink("a"), 4);
+  auto consumer = PosixSlotAllocator::attach(dir.flink("a"));
+  ASSERT_TRUE(consumer);
+  Writer writer(seg);
+  std::atomic<bool> asleep{false};
+  std::atomic<bool> woken{false};
+  std::thread sleeper([&] {
+    const std::uint64_t g = consumer->notify_generation();
+    asleep = true;
+    woken = consumer->wait_for_change(g, kHangGuard);
+  });
+  while (!asleep) std::this_thread::sleep_for(1ms);
+  std::this_thread::sleep_for(20ms);  // most likely inside FUTEX_WAIT by now; either way it must wake
+  ASSERT_TRUE(writer.write(number(1)));
+  sleeper.join();
+  EXPECT_TRUE(woken) << "a wait_for_change caller slept through a commit";
+}
+
+TEST(AnnouncedWait, SleepingReadersAreWokenByEveryCommitAcrossThreads) {
+  TempFlinkDir dir;
+  PosixSlotAllocator ping = make_segment(dir.flink("ping"), 4);
+  PosixSlotAllocator pong = make_segment(dir.flink("pong"), 4);
+  auto from_ping = Reader::registered(ping);
+  auto from_pong = Reader::registered(pong);
+  ASSERT_TRUE(from_ping && from_pong);
+  std::string served;
+  std::thread server([&] { served = ping_pong(pong, *from_ping, 5000, true); });
+  const std::string asked = ping_pong(ping, *from_pong, 5000, false);
+  server.join();
+  EXPECT_EQ(asked, "");
+  EXPECT_EQ(served, "");
+  EXPECT_FALSE(ping.snapshot().generation_watched);
+  EXPECT_EQ(ping.snapshot().waiters, 0U);
+  EXPECT_EQ(pong.snapshot().waiters, 0U);
+}
+
+TEST(AnnouncedWait, SleepingReadersAreWokenByEveryCommitAcrossProcesses) {
+  TempFlinkDir dir;
+  PosixSlotAllocator ping = make_segment(dir.flink("ping"), 4);
+  PosixSlotAllocator pong = make_segment(dir.flink("pong"), 4);
+  ChildProcess server([&dir]() -> int {
+    auto in = PosixSlotAllocator::attach(dir.flink("ping"));
+    auto out = PosixSlotAllocator::attach(dir.flink("pong"));
+    if (!in || !out) return 2;
+    auto from_ping = Reader::registered(*in);
+    if (!from_ping) return 3;
+    const std::string why = ping_pong(*out, *from_ping, 5000, true);
+    if (!why.empty()) std::fprintf(stderr, "server: %s\n", why.c_str());
+    return why.empty() ? 0 : 1;
+  });
+  auto from_pong = Reader::registered(pong);
+  ASSERT_TRUE(from_pong);
+  // The server registers its reader before the first ping can be missed: wait for it.
+  for (int i = 0; i < 60000 && ping.registered_readers() == 0; ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(ping_pong(ping, *from_pong, 5000, false), "");
+  EXPECT_EQ(server.wait(60s), 0);
+  EXPECT_FALSE(pong.snapshot().generation_watched);
+}
+
+TEST(AnnouncedWait, AWriterHeldBackByAFullSegmentIsWokenByEveryMarkRead) {
+  TempFlinkDir dir;
+  PosixSlotAllocator seg = make_segment(dir.flink("a"), 2);
+  auto reader = Reader::registered(seg);
+  ASSERT_TRUE(reader);
+  constexpr std::uint64_t kSamples = 20000;
+  std::string wrote;
+  std::thread producer([&] {
+    Writer writer(seg);
+    for (std::uint64_t n = 0; n < kSamples; ++n) {
+      if (auto w = writer.write_blocking(number(n), WaitLimit::within(kHangGuard)); !w) {
+        wrote = "sample " + std::to_string(n) + ": " + w.error().message();
+        return;
+      }
+    }
+  });
+  std::array<std::byte, 8> got{};
+  std::uint64_t n = 0;
+  for (; n < kSamples; ++n) {
+    auto header = reader->take_into_blocking(got, WaitLimit::within(kHangGuard));
+    if (!header) break;
+    if (number_in(got) != n) break;
+    // Now and then the reader dawdles, so that the writer finds the segment full and sleeps.
+    if (n % 64 == 0) std::this_thread::yield();
+  }
+  producer.join();
+  EXPECT_EQ(wrote, "");
+  EXPECT_EQ(n, kSamples) << "the reader stopped at sample " << n;
+  EXPECT_EQ(seg.snapshot().waiters, 0U);
+}
+
+TEST(AnnouncedWait, AnAnnouncementEndsWithoutAMarkWhicheverWayItEnds) {
+  TempFlinkDir dir;
+  PosixSlotAllocator seg = make_segment(dir.flink("a"), 4);
+  const auto withdrawn = seg.announce_wait();
+  EXPECT_EQ(seg.snapshot().waiters, 1U);
+  seg.withdraw_wait(withdrawn);
+  EXPECT_EQ(seg.snapshot().waiters, 0U);
+  const auto slept = seg.announce_wait();
+  EXPECT_FALSE(seg.sleep_announced(slept, 1ms));  // nothing changed: it returns by its timeout
+  EXPECT_EQ(seg.snapshot().waiters, 0U);
+  // A change after the announcement ends the sleep at once (the counter moved past the one read).
+  const auto changed = seg.announce_wait();
+  seg.wake_waiters();
+  EXPECT_TRUE(seg.sleep_announced(changed, kHangGuard));
+  EXPECT_EQ(seg.snapshot().waiters, 0U);
+  EXPECT_FALSE(seg.snapshot().generation_watched);
+}
+
+}  // namespace
+}  // namespace shmslot::test
