@@ -145,7 +145,8 @@ bench:
 
 # Python's own tools (bench/python/) and the shmslot module: Debian's interpreter, never the first
 # python3 on PATH; -B keeps __pycache__ out of the source tree. Not part of make test, which runs
-# test-bench-python instead. The module is built alone (no tests or tools) in the release tree for
+# test-bench-python instead. Its figures replace the Python section of docs/benchmarks.md (the
+# rest of the page is make bench's). The module is built alone (no tests or tools) in the release tree for
 # the figures, in the dev tree (which make test has built already) for the test.
 PYTHON := /usr/bin/python3 -B
 BENCH_PYTHON_ARGS ?= --repetitions 5
@@ -162,6 +163,7 @@ bench-python: $(DEPS)
 	mkdir -p $(BENCH_OUT)
 	PYTHONPATH=build/release/python $(PYTHON) bench/python/bench.py --transports $(BENCH_PYTHON_TRANSPORTS) \
 	  $(BENCH_PYTHON_ARGS) --json $(BENCH_OUT)/python.json | tee $(BENCH_OUT)/python.txt
+	$(PYTHON) bench/report.py --results $(BENCH_OUT) --docs docs --only python
 
 # make test's slice of it, so it does not rot: the unit tests of its ratios and sample checks, then
 # every transport at every size (shmslot named, so a module that fails to import fails the run),
