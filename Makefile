@@ -11,8 +11,8 @@
 #   make bench    build and run bench/ (bench preset) and the peers (bench/peers/run.sh), JSON in
 #                 build/bench-results/, then regenerate docs/benchmarks.md and docs/img/*.png
 #                 (BENCH_*_ARGS=... to run longer)
-#   make bench-python  Python's multiprocessing tools (and the shmslot module, once importable) side by
-#                 side: bench/python/, JSON in build/bench-results/python.json (BENCH_PYTHON_ARGS=...)
+#   make bench-python  the shmslot Python module beside Python's multiprocessing tools: bench/python/,
+#                 JSON in build/bench-results/python.json (BENCH_PYTHON_ARGS=...)
 #   make format   clang-format -i over include/ src/ tests/ examples/
 #   make model    model-check the slot protocol with spin (docs/model/check.sh)
 #   make fuzz     libFuzzer targets (fuzz/, clang-14), each run FUZZ_SECONDS (default 300)
@@ -143,23 +143,36 @@ bench:
 	bench/count_instructions.sh $(BENCH_BIN) $(BENCH_OUT)/instructions.json
 	python3 bench/report.py --results $(BENCH_OUT) --docs docs
 
-# Python's own tools (bench/python/): Debian's interpreter, never the first python3 on PATH; -B keeps
-# __pycache__ out of the source tree. Not part of make test, which runs test-bench-python instead.
+# Python's own tools (bench/python/) and the shmslot module: Debian's interpreter, never the first
+# python3 on PATH; -B keeps __pycache__ out of the source tree. Not part of make test, which runs
+# test-bench-python instead. Its figures replace the Python section of docs/benchmarks.md (the
+# rest of the page is make bench's). The module is built alone (no tests or tools) in the release tree for
+# the figures, in the dev tree (which make test has built already) for the test.
 PYTHON := /usr/bin/python3 -B
 BENCH_PYTHON_ARGS ?= --repetitions 5
-bench-python:
-	scripts/install-deps.sh python3-numpy
+BENCH_PYTHON_TRANSPORTS := mp.Queue,mp.Pipe,mp.shared_memory,shmslot
+
+# $(call python_module,PRESET): the Python module alone, importable with PYTHONPATH=build/PRESET/python.
+define python_module
+	$(call configure,$(1))
+	cmake --build --preset $(1) -j$(JOBS) --target shmslot_python
+endef
+
+bench-python: $(DEPS)
+	$(call python_module,release)
 	mkdir -p $(BENCH_OUT)
-	$(PYTHON) bench/python/bench.py $(BENCH_PYTHON_ARGS) --json $(BENCH_OUT)/python.json | tee $(BENCH_OUT)/python.txt
+	PYTHONPATH=build/release/python $(PYTHON) bench/python/bench.py --transports $(BENCH_PYTHON_TRANSPORTS) \
+	  $(BENCH_PYTHON_ARGS) --json $(BENCH_OUT)/python.json | tee $(BENCH_OUT)/python.txt
+	$(PYTHON) bench/report.py --results $(BENCH_OUT) --docs docs --only python
 
 # make test's slice of it, so it does not rot: the unit tests of its ratios and sample checks, then
-# every transport at every size, briefly, ratios against the hand-made shared-memory ring. Fails on
-# a lost, reordered or torn sample, or a hung run.
-test-bench-python:
-	scripts/install-deps.sh python3-numpy
+# every transport at every size (shmslot named, so a module that fails to import fails the run),
+# briefly, ratios against the shmslot module. Fails on a lost, reordered or torn sample, or a hung run.
+test-bench-python: $(DEPS)
+	$(call python_module,dev)
 	cd bench/python && $(PYTHON) -m unittest -v test_ratios
-	$(PYTHON) bench/python/bench.py --repetitions 1 --seconds 0.05 --stream-warmup 0.02 --roundtrips 50 \
-	  --warmup 5 --max-seconds 0.05 --reference mp.shared_memory
+	PYTHONPATH=build/dev/python $(PYTHON) bench/python/bench.py --transports $(BENCH_PYTHON_TRANSPORTS) \
+	  --repetitions 1 --seconds 0.05 --stream-warmup 0.02 --roundtrips 50 --warmup 5 --max-seconds 0.05
 
 format:
 	scripts/install-deps.sh clang-format

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Turns the JSON that `make bench` writes into docs/benchmarks.md and docs/img/*.png.
 
-Standard library only (no pip packages). Reads RESULTS/{pingpong,stream,ops}.json and the peers'
-RESULTS/peer-*.json (bench/report_peers.py), fills the prose of bench/benchmarks.md.in (tokens
+Standard library only (no pip packages). Reads RESULTS/{pingpong,stream,ops}.json, the peers'
+RESULTS/peer-*.json (bench/report_peers.py) and RESULTS/python.json (bench/report_python.py), fills the prose of bench/benchmarks.md.in (tokens
 @NAME@) with tables and ratios computed from them, writes gnuplot data and scripts to RESULTS/plots/
 and runs gnuplot (gnuplot-nox) to draw DOCS/img/*.png.
 
     python3 bench/report.py --results build/bench-results --docs docs
+    python3 bench/report.py --results build/bench-results --docs docs --only python   (make bench-python)
 """
 
 import argparse
@@ -18,6 +19,7 @@ import sys
 
 sys.dont_write_bytecode = True  # the two modules below are imported from bench/: no __pycache__ there
 import report_peers  # noqa: E402
+import report_python  # noqa: E402
 from report_format import div, load, num, p50, ratio_text, size_text, table, target_text, verdict  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -327,12 +329,53 @@ def os_name():
 
 # ---- main ---------------------------------------------------------------------------------------
 
+def fill_tokens(text, tokens):
+    """`text` with its @NAME@ tokens filled; the names that had no value (filled "n/a")."""
+    missing = set()
+
+    def fill(m):
+        key = m.group(1)
+        if key not in tokens:
+            missing.add(key)
+            return "n/a"
+        return tokens[key]
+
+    text = re.sub(r"@([A-Z0-9_]+(?::[^@\n]+)?)@", fill, text)
+    if missing:
+        print("report: no value for " + ", ".join(sorted(missing)), file=sys.stderr)
+    return text, missing
+
+
+def read_text(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def python_section_only(a):
+    """make bench-python: its section of the page re-rendered from python.json, the rest kept."""
+    doc = report_python.load_python(a.results)
+    if doc is None:
+        print(f"report: no python.json in {a.results}", file=sys.stderr)
+        return 1
+    section, missing = fill_tokens(report_python.section(read_text(a.template)), report_python.tokens(doc))
+    out = os.path.join(a.docs, "benchmarks.md")
+    page = report_python.replace_section(read_text(out), section)
+    with open(out, "w", encoding="utf-8") as f:
+        f.write(page)
+    print(f"report: wrote the Python section of {out}")
+    return 1 if missing else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--results", default="build/bench-results")
     ap.add_argument("--docs", default="docs")
     ap.add_argument("--template", default=os.path.join(HERE, "benchmarks.md.in"))
+    ap.add_argument("--only", choices=["python"],
+                    help="re-render only this section of the existing page (its results alone are new)")
     a = ap.parse_args()
+    if a.only == "python":
+        return python_section_only(a)
 
     instr_path = os.path.join(a.results, "instructions.json")
     instr_doc = load(instr_path) if os.path.exists(instr_path) else None
@@ -382,6 +425,7 @@ def main():
         "METHOD_PEERS": report_peers.method(peer_docs),
         "PEER_SETTINGS": report_peers.settings(peer_docs),
     }
+    tokens.update(report_python.tokens(report_python.load_python(a.results)))
     for r in rows + peer_rows:
         tokens[f"RATIO:{r['id']}"] = ratio_text(r["ratio"])
         tokens[f"VERDICT:{r['id']}"] = r["verdict"]
@@ -409,20 +453,7 @@ def main():
     for (op, backend, n), v in ops.items():
         tokens[f"OPS:{op}:{backend}:{n}"] = num(v)
 
-    with open(a.template, encoding="utf-8") as f:
-        text = f.read()
-    missing = set()
-
-    def fill(m):
-        key = m.group(1)
-        if key not in tokens:
-            missing.add(key)
-            return "n/a"
-        return tokens[key]
-
-    text = re.sub(r"@([A-Z0-9_]+(?::[^@\n]+)?)@", fill, text)
-    if missing:
-        print("report: no value for " + ", ".join(sorted(missing)), file=sys.stderr)
+    text, missing = fill_tokens(read_text(a.template), tokens)
     out = os.path.join(a.docs, "benchmarks.md")
     with open(out, "w", encoding="utf-8") as f:
         f.write(text)

@@ -34,9 +34,10 @@ if(TARGET shmslot_c)
           LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 endif()
 # Debian's layout: one directory for every Python 3 version, extension modules told apart by their
-# ABI-tagged file names (shmslot.cpython-311-x86_64-linux-gnu.so).
+# ABI-tagged file names (shmslot/_shmslot.cpython-311-x86_64-linux-gnu.so).
 set(SHMSLOT_PYTHON_INSTALL_DIR lib/python3/dist-packages CACHE STRING
     "Where the Python module is installed, relative to the prefix")
 if(TARGET shmslot_python)
-  install(TARGETS shmslot_python LIBRARY DESTINATION ${SHMSLOT_PYTHON_INSTALL_DIR})
+  install(TARGETS shmslot_python LIBRARY DESTINATION ${SHMSLOT_PYTHON_INSTALL_DIR}/shmslot)
+  install(FILES ${SHMSLOT_PYTHON_FILES} DESTINATION ${SHMSLOT_PYTHON_INSTALL_DIR}/shmslot)
 endif()

@@ -28,6 +28,16 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libexpected-dev")
 # The tool links libshmslot.so from this same package.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS "${CMAKE_BINARY_DIR}/src")
+# The Python module (lib/python3/dist-packages/shmslot) is built for one interpreter version and
+# imports numpy: it is part of the package, but Python is not needed for the rest of it, so both
+# are recommended rather than required.
+if(TARGET shmslot_python)
+  set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3 (>= ${SHMSLOT_PYTHON_VERSION}~), python3 (<< ${SHMSLOT_PYTHON_NEXT_VERSION}), python3-numpy")
+  string(APPEND CPACK_PACKAGE_DESCRIPTION "
+.
+It also holds the Python 3 module shmslot (import shmslot), with numpy views
+onto slots.")
+endif()
 # A shlibs file, so packages built against this one depend on it, and ldconfig on install/remove.
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")

@@ -21,10 +21,13 @@
 #   iproute2            `ip netns` and veth pairs: the two hosts of the bridge tests
 #   libzstd-dev         zstd chunk compression of `shmslot record` (MCAP files, src/mcap/)
 #   liblz4-dev          lz4 (frame format) chunk compression of `shmslot record`
+#   python3-dev         Python.h and libpython for the Python module (src/python, docs/python.md)
+#   pybind11-dev        pybind11, the C++ binding library the Python module is written with
+#   python3-numpy       numpy views onto slots in the Python module, its tests and bench/python
+#   python3-pytest      the Python module's tests (ctest label python), run by /usr/bin/python3
 #   nodejs, npm         only when node/npm are missing: run the npm MCAP readers that check
 #                       shmslot's files (tests/mcap/js/, installed below with `npm ci`)
-# Given as arguments by the targets that need them (Makefile), among them:
-#   python3-numpy       bench/python (make bench-python, make test's test-bench-python): the 1 MiB numpy frame
+# Given as arguments by the targets that need them (Makefile), e.g. clang-format for make format.
 set -euo pipefail
 
 packages=(
@@ -45,6 +48,10 @@ packages=(
   iproute2
   libzstd-dev
   liblz4-dev
+  python3-dev
+  pybind11-dev
+  python3-numpy
+  python3-pytest
   "$@"
 )
 # A newer Node already on the machine serves as well as Debian's.

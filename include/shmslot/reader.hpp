@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <type_traits>
@@ -48,6 +49,14 @@ class BasicSample {
   std::span<const std::byte> bytes() const { return bytes_; }
   const std::byte* data() const { return bytes_.data(); }
   std::size_t size() const { return bytes_.size(); }
+  /// The sample's sequence number. The ZeroDDS slot header (SlotHeader, kSlotHeaderSize bytes,
+  /// native byte order, sequence number first) lies right before the payload, and a pinned slot
+  /// cannot be rewritten while the guard lives.
+  std::uint32_t sequence_number() const {
+    std::uint32_t sn = 0;
+    std::memcpy(&sn, bytes_.data() - kSlotHeaderSize, sizeof sn);
+    return sn;
+  }
   /// False once released or moved from.
   bool live() const { return backend_ != nullptr; }
 

@@ -108,4 +108,13 @@ auto wait_until(const SlotBackend& backend, const WaitLimit& limit, Attempt&& at
   }
 }
 
+/// An attempt's NoFreeSlot as "nothing yet", so wait_until waits for a reader to free a slot; any
+/// other outcome ends the wait. The attempt of every blocking write and loan.
+template <class V>
+tl::expected<std::optional<V>, SlotError> unless_full(tl::expected<V, SlotError> r) {
+  if (r) return std::optional<V>(std::move(*r));
+  if (r.error().code == SlotErrorCode::NoFreeSlot) return std::optional<V>{};
+  return tl::unexpected(r.error());
+}
+
 }  // namespace shmslot

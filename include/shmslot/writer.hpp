@@ -125,7 +125,7 @@ class BasicWriter {
 
   /// write(), waiting for readers to free a slot until `limit` gives up (TimedOut, Stopped).
   tl::expected<std::uint32_t, SlotError> write_blocking(std::span<const std::byte> bytes, const WaitLimit& limit) {
-    return wait_until(*backend_, limit, [&] { return not_full(write(bytes)); });
+    return wait_until(*backend_, limit, [&] { return unless_full(write(bytes)); });
   }
 
   /// Loans a free slot with `size` writable bytes (at most slot_capacity()). Never blocks:
@@ -145,7 +145,7 @@ class BasicWriter {
 
   /// loan(), waiting for readers to free a slot until `limit` gives up (TimedOut, Stopped).
   tl::expected<Loan, SlotError> loan_blocking(std::size_t size, const WaitLimit& limit) {
-    return wait_until(*backend_, limit, [&] { return not_full(loan(size)); });
+    return wait_until(*backend_, limit, [&] { return unless_full(loan(size)); });
   }
 
   /// On a full segment, free samples older than `max_age` that some active reader has not read
@@ -166,14 +166,6 @@ class BasicWriter {
   Backend& backend() const { return *backend_; }
 
  private:
-  // A full segment is "nothing yet" to wait_until; any other outcome ends the wait.
-  template <class V>
-  static tl::expected<std::optional<V>, SlotError> not_full(tl::expected<V, SlotError> r) {
-    if (r) return std::optional<V>(std::move(*r));
-    if (r.error().code == SlotErrorCode::NoFreeSlot) return std::optional<V>{};
-    return tl::unexpected(r.error());
-  }
-
   [[gnu::always_inline]] tl::expected<SlotHandle, SlotError> reserve() {
     const ReaderMask active = active_readers();
     auto handle = backend_->reserve_slot(active);

@@ -47,12 +47,4 @@ shmslot_status wait_on(std::uint64_t handle, Kind kind, const char* kind_name, s
   });
 }
 
-/// A full segment as "nothing yet"; any other outcome ends the wait.
-template <class V>
-tl::expected<std::optional<V>, SlotError> unless_full(tl::expected<V, SlotError> r) {
-  if (r) return std::optional<V>(std::move(*r));
-  if (r.error().code == SlotErrorCode::NoFreeSlot) return std::optional<V>{};
-  return tl::unexpected(r.error());
-}
-
 }  // namespace shmslot::c_api

@@ -1,6 +1,5 @@
 // Readers and their in-place samples.
 #include <cstddef>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <span>
@@ -21,21 +20,12 @@ shmslot_status store_reader(HandleTable& table, shmslot_segment segment, const S
   return SHMSLOT_OK;
 }
 
-// The sequence number of a sample read in place. The Sample guard gives only the payload; the
-// ZeroDDS slot header (types.hpp: SlotHeader, kSlotHeaderSize bytes, native byte order, sequence
-// number first) lies right before it, and the pinned slot cannot be rewritten while the guard lives.
-std::uint32_t sequence_number_of(const Sample& sample) {
-  std::uint32_t sn = 0;
-  std::memcpy(&sn, sample.data() - kSlotHeaderSize, sizeof sn);
-  return sn;
-}
-
 // Stores a taken sample under the reader's handle (lock held).
 void store_sample(HandleTable& table, shmslot_reader reader, const Segment& seg, Sample sample, shmslot_sample* out,
                   shmslot_sample_view* view) {
   view->data = sample.data();
   view->size = sample.size();
-  view->sequence_number = sequence_number_of(sample);
+  view->sequence_number = sample.sequence_number();
   out->id = table.insert(Kind::Sample, reader.id, std::make_unique<SampleObject>(seg, std::move(sample)));
 }
 

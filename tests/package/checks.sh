@@ -43,22 +43,26 @@ loader_path() {
   (IFS=:; echo "${dirs[*]}")
 }
 
-# run_from PREFIX PROGRAM [ARGS...]: runs a program built against PREFIX. One that needs
-# libshmslot.so must get it from PREFIX, not from another copy on the machine.
+# loads_from PREFIX FILE: a program or library that needs libshmslot.so gets it from PREFIX, not
+# from another copy on the machine.
+loads_from() {
+  local prefix=$1 file=$2 resolved lib
+  resolved=$(LD_LIBRARY_PATH=$(loader_path "$prefix") ldd "$file" | sed -n 's/^\s*libshmslot[^ ]* => \([^ ]*\) .*/\1/p')
+  for lib in $resolved; do
+    if [[ "$(realpath -m "$lib")" != "$(realpath -m "$prefix")"/* ]]; then
+      echo "$file loads $lib, not the copy under $prefix" >&2
+      return 1
+    fi
+    echo "$(basename "$file") loads $lib" >&2
+  done
+}
+
+# run_from PREFIX PROGRAM [ARGS...]: runs a program built against PREFIX (loads_from checked).
 run_from() {
   local prefix=$1
   shift
-  local path resolved lib
-  path=$(loader_path "$prefix")
-  resolved=$(LD_LIBRARY_PATH="$path" ldd "$1" | sed -n 's/^\s*libshmslot[^ ]* => \([^ ]*\) .*/\1/p')
-  for lib in $resolved; do
-    if [[ "$(realpath -m "$lib")" != "$(realpath -m "$prefix")"/* ]]; then
-      echo "$1 loads $lib, not the copy under $prefix" >&2
-      return 1
-    fi
-    echo "$(basename "$1") loads $lib" >&2
-  done
-  LD_LIBRARY_PATH="$path" "$@"
+  loads_from "$prefix" "$1" || return 1
+  LD_LIBRARY_PATH=$(loader_path "$prefix") "$@"
 }
 
 # find_package(shmslot CONFIG REQUIRED) + shmslot::shmslot, and it must be PREFIX's config that was
@@ -127,4 +131,25 @@ c_consumer() {
     -I"$prefix/include" -L"$(dirname "$lib")" -Wl,-rpath-link,"$(dirname "$lib")" -lshmslot_c || return 1
   mkdir -p "$work/c-flinks" || return 1
   run_from "$prefix" "$work/app-c" "$work/c-flinks"
+}
+
+# The Python module under PREFIX/PYDIR (Debian's dist-packages layout): its extension loads PREFIX's
+# libshmslot (when it links the shared one), and it imports from the tree under test, not from
+# anywhere else on sys.path (-s: no user site directory), and works: a sample written and taken.
+python_import() {
+  local prefix=$1 pydir=$2 extension file
+  extension=$(find "$prefix/$pydir/shmslot" -name '_shmslot*.so' -print -quit 2>/dev/null)
+  [[ -n "$extension" ]] || { echo "no shmslot/_shmslot*.so under $prefix/$pydir" >&2; return 1; }
+  loads_from "$prefix" "$extension" || return 1
+  mkdir -p "$work/py-flinks" || return 1
+  file=$(cd "$work" && PYTHONPATH="$prefix/$pydir" LD_LIBRARY_PATH=$(loader_path "$prefix") /usr/bin/python3 -s -B -c '
+import sys, shmslot
+with shmslot.Segment.create(sys.argv[1], 4, 64) as segment:
+    reader = shmslot.Reader(segment)
+    shmslot.Writer(segment).write(b"packaged")
+    assert reader.take_copy(timeout=5) == b"packaged"
+print(shmslot.__file__)' "$work/py-flinks/topic") || return 1
+  echo "import shmslot: $file"
+  [[ "$(realpath -m "$file")" == "$(realpath -m "$prefix")"/* ]] ||
+    { echo "imported $file, not the module under $prefix" >&2; return 1; }
 }

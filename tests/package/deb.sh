@@ -202,16 +202,6 @@ PY
   [[ ! -e "/dev/shm${shm_name}" ]] || { echo "/dev/shm${shm_name} is still there" >&2; return 1; }
 }
 
-# The module imports from the tree under test, not from anywhere else on sys.path.
-python_import() {
-  local prefix=$1 file
-  file=$(PYTHONPATH="$prefix/$pydir" run_from "$prefix" /usr/bin/python3 -s -c \
-    'import shmslot; print(shmslot.__file__)') || return 1
-  echo "import shmslot: $file"
-  [[ "$(realpath -m "$file")" == "$(realpath -m "$prefix")"/* ]] ||
-    { echo "imported $file, not the module under $prefix" >&2; return 1; }
-}
-
 # The checks a user's tree must pass, whether unpacked or installed.
 tree_checks() {
   local prefix=$1 where=$2
@@ -220,7 +210,7 @@ tree_checks() {
   check "pkg-config consumer ($where)" pkgconfig_consumer "$prefix"
   if has_part cli; then check "shmslot create/inspect round trip ($where)" cli_round_trip "$prefix"; fi
   if has_part c; then check "C consumer ($where)" c_consumer "$prefix"; fi
-  if has_part python; then check "import shmslot ($where)" python_import "$prefix"; fi
+  if has_part python; then check "import shmslot ($where)" python_import "$prefix" "$pydir"; fi
 }
 
 apt_install() {

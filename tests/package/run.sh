@@ -2,7 +2,8 @@
 # The package test (tier "package", fmt's test/find-package-test): install a configured and built
 # shmslot tree into a temporary prefix, then build and run consumer/main.cpp against the installed
 # copy twice, once through find_package(shmslot CONFIG) and once through pkg-config; and, when the
-# tree has libshmslot_c, consumer/main.c against the installed C header.
+# tree has libshmslot_c, consumer/main.c against the installed C header; and, when it has the Python
+# module, an import of it from the installed tree.
 #
 # Usage: tests/package/run.sh [BUILD_DIR]   (default build/dev, relative to the repository root;
 # `make build` makes it). Exits non-zero if any check fails. Leaves nothing behind.
@@ -36,5 +37,9 @@ if [[ $failed -eq 0 ]]; then
   check "find_package(shmslot CONFIG) consumer" cmake_consumer "$prefix"
   check "pkg-config consumer" pkgconfig_consumer "$prefix"
   if has_c_library "$prefix"; then check "C consumer (-lshmslot_c)" c_consumer "$prefix"; fi
+  pydir=$(sed -n 's/^SHMSLOT_PYTHON_INSTALL_DIR:[A-Z]*=//p' "$build_dir/CMakeCache.txt")
+  if [[ -n "$pydir" && -d "$prefix/$pydir/shmslot" ]]; then
+    check "import shmslot (Python module)" python_import "$prefix" "$pydir"
+  fi
 fi
 summary
