@@ -22,8 +22,8 @@ PAN_CFLAGS=(-O2 -DSAFETY -DCOLLAPSE)
 PAN_RUNFLAGS=(-m100000 -w24)
 # model file, then the BUG_* switches it defines
 MODELS=(
-  "slot_protocol.pml BUG_NO_RECHECK BUG_IGNORE_HOLD BUG_NOTIFY_ORDER"
-  "sleepers.pml BUG_REAP_NO_MARK BUG_LEAVE_FREE_FIRST BUG_LEAVE_UNMARKED"
+  "slot_protocol.pml BUG_NO_RECHECK BUG_IGNORE_HOLD BUG_NOTIFY_ORDER BUG_ANNOUNCE_AFTER_LOOK"
+  "sleepers.pml BUG_REAP_NO_MARK BUG_LEAVE_FREE_FIRST BUG_LEAVE_UNMARKED BUG_WAKE_ON_FIRST_LOAD"
 )
 
 command -v "$SPIN" >/dev/null || { echo "check.sh: $SPIN not found (scripts/install-deps.sh spin)" >&2; exit 2; }
