@@ -3,42 +3,62 @@
  * (src/core/sleeper_registry.cpp, src/core/notifier.cpp; docs/protocol.md, "Notification"),
  * checked with spin by docs/model/check.sh beside slot_protocol.pml.
  *
- * A notifier moves `gen` on NN times; two sleepers each wait for `gen` to move past the value they
- * read first; the second may be SIGKILLed at any step (its futex wait ends with it, its entry and
- * its bit stay); two reapers run reap_dead at any time, once each. ONE tracked entry stands for
- * the 32, so that it is fought over and re-used: a sleeper that finds it taken counts itself in the
- * untracked half of the word. Every step is one Promela step (an RMW one atomic block): sequential
- * consistency, as in slot_protocol.pml; the seq_cst Dekker pair is argued in protocol.md.
+ * A notifier publishes NN times (`published`, the data a waiter looks at) and after each
+ * publication runs notify_published: it leaves `gen` alone when the sleeper word is empty, else
+ * moves `gen` on and reloads the word to decide the FUTEX_WAKE. Two waiters wait for something
+ * past what their first look found. Sleeper 0 is a legacy watcher (notify_generation /
+ * wait_for_change): it sets the sticky watched bit, reads `gen`, looks, and then registers and
+ * sleeps on `gen`. Sleeper 1 is an announced waiter (wait_until): it registers, reads `gen`,
+ * looks again, and only then sleeps on `gen`; it may be SIGKILLed at any step (its futex wait ends
+ * with it, its entry and its bit stay). Two reapers run reap_dead at any time, once each. ONE
+ * tracked entry stands for the 32, so that it is fought over and re-used: a sleeper that finds it
+ * taken counts itself in the untracked half of the word. Every step is one Promela step (an RMW
+ * one atomic block): sequential consistency, as in slot_protocol.pml; the seq_cst Dekker pairs are
+ * argued in protocol.md and notifier.cpp.
  *
- * Checked: no lost wake-up (a sleeper blocked with `gen` past its value is an invalid end state,
- * since nothing ever wakes it), and once everybody has gone one more reap clears every tracked bit
- * (a dead sleeper's mark is always cleared; only a killed sleeper counted untracked stays counted).
+ * Checked: no lost wake-up (Watchdog: when nothing can move, no live waiter is asleep while
+ * `published` is past what it saw; a waiter blocked at the end is also an invalid end state), and
+ * once everybody has gone one more reap clears every tracked bit (a dead sleeper's mark is always
+ * cleared; only a killed sleeper counted untracked stays counted).
  *
  * A reaper may also misjudge the second sleeper dead while it lives (an unreadable /proc entry):
  * the model must show that this costs that sleeper at most its own wake-up (its wait then ends by
  * its timeout), never another sleeper's.
  *
+ * NN = 1 keeps check.sh's run short (8 M states); `spin -DNN=2 -a` checks two publications, so
+ * that a woken waiter sleeps again and re-claims the entry (114 M states, about 6 GB: README.md).
+ *
  * Self-test switches (check.sh expects spin to report an error for each):
- *   BUG_REAP_NO_MARK       reap_dead clears the bit without first taking the entry with its marker,
- *                          so a reaper that judged an old owner dead clears a new claimer's bit
- *   BUG_LEAVE_FREE_FIRST   leave frees the entry before clearing its bit, so the bit a new claimer
- *                          set is cleared under it
- *   BUG_LEAVE_UNMARKED     leave clears its bit before it takes the entry back: after a misjudged
- *                          reap, the bit it clears is the new claimer's
+ *   BUG_REAP_NO_MARK        reap_dead clears the bit without first taking the entry with its
+ *                           marker, so a reaper that judged an old owner dead clears a new
+ *                           claimer's bit
+ *   BUG_LEAVE_FREE_FIRST    leave frees the entry before clearing its bit, so the bit a new
+ *                           claimer set is cleared under it
+ *   BUG_LEAVE_UNMARKED      leave clears its bit before it takes the entry back: after a
+ *                           misjudged reap, the bit it clears is the new claimer's
+ *   BUG_WAKE_ON_FIRST_LOAD  notify_published decides the FUTEX_WAKE from its first load of the word
+ *                           (the one that saw only the watched bit) instead of reloading it after
+ *                           moving `gen`: a legacy watcher that registers between that load and the
+ *                           increment, and finds `gen` not yet moved, sleeps through the change
  */
 
-#define NN  2        /* notifications */
+#ifndef NN
+#define NN  1        /* publications (override: spin -DNN=2) */
+#endif
 #define NP  2        /* sleepers; the last one may be killed */
 #define FREE 0
 #define MARK 9       /* owner word of an entry being freed by a reaper (reapers do not die here) */
 #define LEAVING 10   /* 10 + p: sleeper p is taking its entry back in leave (its releasing marker) */
 
 byte gen;
+byte published;      /* the data: samples published so far (the ring entry, a freed slot) */
+bool watched;        /* bit 63 of the sleeper word: generation watched (sticky) */
 byte tracked;        /* bit 0 of the sleeper word: the one entry's bit */
 byte untracked;      /* the upper half of the word: a count */
 byte owner;          /* the entry's owner word: FREE, p + 1, MARK, or LEAVING + p */
 bool alive[NP];
 bool asleep[NP];     /* queued on the futex (kernel state) */
+byte seen[NP];       /* what waiter p found at its first look: it waits for published > seen[p] */
 bool kill_it;        /* the killer's signal to sleeper NP - 1 */
 bool counted[NP];    /* ghost: sleeper p is in the untracked count */
 bool misjudged;      /* ghost: a reaper took the live sleeper NP - 1 for dead */
@@ -47,76 +67,137 @@ inline futex_wake_all() {
   atomic { asleep[0] = 0; asleep[1] = 0 }
 }
 
+/* notify_published after each of NN publications: the publishing store (seq_cst), a seq_cst load
+   of the sleeper word; nobody watching and nobody in it -> gen is left alone. Otherwise
+   advance_and_wake: gen.fetch_add(1, seq_cst), then a second seq_cst load decides the FUTEX_WAKE
+   (anyone_asleep: a bit or a count; the watched bit alone wakes nobody). */
 proctype Notifier() {
   byte k = 0;
+  bool go, any;
   do
   :: k < NN ->
-     gen++;                                         /* fetch_add(1, seq_cst) */
+     published++;
+#ifdef BUG_WAKE_ON_FIRST_LOAD
+     atomic { go = watched || tracked != 0 || untracked != 0; any = tracked != 0 || untracked != 0 };
+#else
+     go = watched || tracked != 0 || untracked != 0;
+#endif
      if
-     :: tracked != 0 || untracked != 0 -> futex_wake_all()   /* load(seq_cst) */
+     :: go ->
+        gen++;
+#ifdef BUG_WAKE_ON_FIRST_LOAD
+        if                                          /* the wake decided by the first load */
+        :: any -> futex_wake_all()
+        :: else -> skip
+        fi;
+#else
+        if
+        :: tracked != 0 || untracked != 0 -> futex_wake_all()
+        :: else -> skip
+        fi;
+#endif
+        go = 0
      :: else -> skip
      fi;
-     k++
+     atomic { k++; any = 0 }
   :: else -> break
   od
 }
 
-/* Sleeper p: wait_for_change(last) until gen moves past the value it read first. */
-inline sleep_until_change(p) {
-  last = gen;
-  do
-  :: last == NN -> break                            /* nothing more will come: a real wait times out */
-  :: gen != last -> break
-  :: else ->
-     /* SleeperRegistry::enter: claim the entry (CAS), then set its bit; or count untracked */
-     atomic {
-       if
-       :: owner == FREE -> owner = p + 1; mine = 1
-       :: else -> mine = 0
-       fi
-     };
-     if
-     :: mine -> tracked = 1                         /* fetch_or(bit, seq_cst) */
-     :: else -> atomic { untracked++; counted[p] = 1 }   /* fetch_add(1 << 32, seq_cst) */
-     fi;
-     if
-     :: gen == last ->                              /* load(seq_cst) */
-        atomic { if :: gen == last -> asleep[p] = 1 :: else -> skip fi };  /* FUTEX_WAIT compares */
-        asleep[p] == 0                              /* until a FUTEX_WAKE */
-     :: else -> skip
-     fi;
-     /* SleeperRegistry::leave */
-     if
-     :: mine ->
+/* SleeperRegistry::enter: claim the entry (CAS), then set its bit; or count untracked */
+inline enter(p) {
+  atomic {
+    if
+    :: owner == FREE -> owner = p + 1; mine = 1
+    :: else -> mine = 0
+    fi
+  };
+  if
+  :: mine -> tracked = 1                         /* fetch_or(bit, seq_cst) */
+  :: else -> atomic { untracked++; counted[p] = 1 }   /* fetch_add(1 << 32, seq_cst) */
+  fi
+}
+
+/* SleeperRegistry::leave */
+inline leave(p) {
+  if
+  :: mine ->
 #if defined(BUG_LEAVE_FREE_FIRST)
-        atomic { if :: owner == p + 1 -> owner = FREE :: else -> skip fi };
-        tracked = 0
+     atomic { if :: owner == p + 1 -> owner = FREE :: else -> skip fi };
+     tracked = 0
 #elif defined(BUG_LEAVE_UNMARKED)
-        tracked = 0;
-        atomic { if :: owner == p + 1 -> owner = FREE :: else -> skip fi }
+     tracked = 0;
+     atomic { if :: owner == p + 1 -> owner = FREE :: else -> skip fi }
 #else
-        /* CAS me -> my marker (acq_rel); only then fetch_and(~bit) and store 0 (release) */
-        atomic { if :: owner == p + 1 -> owner = LEAVING + p; won = 1 :: else -> won = 0 fi };
-        if
-        :: won -> tracked = 0; owner = FREE
-        :: else -> skip                             /* a reap took it: nothing here is ours */
-        fi;
-        won = 0
-#endif
-     :: else -> atomic { untracked--; counted[p] = 0 }
+     /* CAS me -> my marker (acq_rel); only then fetch_and(~bit) and store 0 (release) */
+     atomic { if :: owner == p + 1 -> owner = LEAVING + p; won = 1 :: else -> won = 0 fi };
+     if
+     :: won -> tracked = 0; owner = FREE
+     :: else -> skip                             /* a reap took it: nothing here is ours */
      fi;
-     mine = 0
+     won = 0
+#endif
+  :: else -> atomic { untracked--; counted[p] = 0 }
+  fi;
+  mine = 0
+}
+
+/* FUTEX_WAIT(gen, last): the kernel's compare and the queueing are one step; blocked until a
+   FUTEX_WAKE (the seq_cst load of gen before it is folded into the compare) */
+inline futex_wait(p) {
+  atomic { if :: gen == last -> asleep[p] = 1 :: else -> skip fi };
+  asleep[p] == 0
+}
+
+/* Sleeper p, a legacy watcher: notify_generation() (set the watched bit once, a seq_cst fence,
+   read gen), a look at the data, then wait_for_change(last) until something new is published. */
+inline legacy_wait(p) {
+  watched = 1;                                   /* watch_generation: fetch_or(seq_cst), sticky */
+  last = gen;
+  seen[p] = published;                           /* the look: nothing new yet */
+  do
+  :: seen[p] == NN -> break                      /* nothing more will come: a real wait times out */
+  :: else ->
+     /* wait_for_change(last) */
+     do
+     :: gen != last -> break
+     :: else ->
+        enter(p);
+        futex_wait(p);
+        leave(p)
+     od;
+     last = gen;                                 /* notify_generation() again, then look */
+     if
+     :: published != seen[p] -> break
+     :: else -> skip
+     fi
+  od
+}
+
+/* Sleeper p, an announced waiter (wait_until): a first look; then announce (enter, a seq_cst fence,
+   read gen), look again, and sleep on gen only if that look finds nothing; leave, and again. */
+inline announced_wait(p) {
+  seen[p] = published;                           /* the first try: nothing new yet */
+  do
+  :: seen[p] == NN -> break                      /* nothing more will come: a real wait times out */
+  :: else ->
+     enter(p);
+     last = gen;
+     if
+     :: published != seen[p] -> leave(p); break  /* the look after the announcement: withdraw */
+     :: else -> futex_wait(p); leave(p)
+     fi
   od
 }
 
 proctype Sleeper(byte p) {
   byte last; bool mine; bool won;
-  sleep_until_change(p)
+  legacy_wait(p)
 }
 
 proctype KillableSleeper(byte p) {
   byte last; bool mine; bool won;
-  { sleep_until_change(p) } unless { kill_it };
+  { announced_wait(p) } unless { kill_it };
   atomic { alive[p] = 0; asleep[p] = 0 }            /* SIGKILL: the kernel drops its futex wait */
 }
 
@@ -168,6 +249,15 @@ proctype Timeout() {
 end: do :: atomic { misjudged && asleep[NP - 1] -> asleep[NP - 1] = 0 } od
 }
 
+/* A lost wake-up: nothing can move any more, and a live waiter is asleep although something past
+   what it saw was published. */
+active proctype Watchdog() {
+end:
+  timeout ->
+    assert(!(asleep[0] && published > seen[0]));
+    assert(!(asleep[1] && alive[1] && published > seen[1]))
+}
+
 init {
   byte o; bool won; bool judged_dead;
   atomic {
@@ -180,7 +270,7 @@ init {
     run Reaper();
     run Reaper()
   };
-  _nr_pr == 2;                                      /* everybody has gone (Timeout stays) */
+  _nr_pr == 3;                                      /* everybody has gone (Watchdog, Timeout stay) */
   reap_dead();
   /* A count has no owner to reap: only a sleeper killed while counted may leave one (the real
      registry counts only past 32 simultaneous sleepers; docs/protocol.md). */

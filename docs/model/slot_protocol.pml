@@ -10,20 +10,31 @@
  * src/core/); spin does not check that part.
  *
  *   Writer      reserve (SlotWriter::reserve_once + all_done/cursor_past), payload stores,
- *               commit (SlotWriter::commit, publish_in_order), notify; waits on `gen` when full.
+ *               commit (SlotWriter::commit, publish_in_order), notify_published; when full it
+ *               announces its wait, looks once more, and sleeps on `gen`.
  *   CopyReader  reader index 0: next_unread, copying read (copy_out: word, seq, payload words,
- *               re-check), mark_read (pin CAS, cursor CAS, fetch_or reader_mask, unpin).
+ *               re-check), mark_read (pin CAS, cursor CAS, fetch_or reader_mask, unpin,
+ *               notify_published).
  *   PinReader   reader index 1: next_unread, zero-copy read (read_ptr: pin CAS, payload read while
  *               pinned), mark_read (already pinned), may disconnect once (disconnect + unregister).
+ *
+ * Notification (Notifier, wait_until): a commit or mark_read that finds nobody announced leaves
+ * `gen` alone (notify_published); disconnect and a mark_read of a sample already gone always move
+ * it (notify). A process with nothing to do announces (`waiters`, the sleeper word), reads `gen`,
+ * looks once more, and only then sleeps on `gen`: the publisher's store then load of `waiters` and
+ * the sleeper's increment then look are the Dekker pair that leaves no sleeper behind.
  *
  * The initial active mask is chosen nondeterministically: both readers, or only one of them (the
  * other reads best-effort, may be lapped and lose samples, and exercises the seqlock re-check,
  * the hold bits and the lapped resync).
  *
  * Self-test switches (check.sh builds each and expects spin to report an error):
- *   BUG_NO_RECHECK    copy_out accepts the copy without re-loading the word / seq
- *   BUG_IGNORE_HOLD   reserve ignores the hold (pin) bits
- *   BUG_NOTIFY_ORDER  notify loads `waiters` before incrementing `gen` (breaks the Dekker pair)
+ *   BUG_NO_RECHECK           copy_out accepts the copy without re-loading the word / seq
+ *   BUG_IGNORE_HOLD          reserve ignores the hold (pin) bits
+ *   BUG_NOTIFY_ORDER         notify_published loads `waiters` before the publishing store (the
+ *                            commit's ring entry, mark_read's unpin): breaks the Dekker pair
+ *   BUG_ANNOUNCE_AFTER_LOOK  a waiter sleeps right after announcing, without looking again: a
+ *                            commit between its last look and its announcement wakes nobody
  */
 
 #define N   2              /* slots */
@@ -61,49 +72,90 @@ bool  asleep[3];       /* process slot p is queued on the futex: 0 writer, 1 Cop
 /* ---- ghost state for the assertions ----------------------------------------------------------- */
 byte  committed;       /* highest sequence number whose commit store has happened */
 short pinned[NR];      /* slot reader r holds a pin on, -1 if none */
-byte  expect[3];       /* the `last` value process p is waiting on */
 bool  initially_active[NR];
 bool  disconnected[NR];
 byte  delivered[NR];   /* samples delivered (accepted copy / pinned read) */
 byte  last_id[NR];     /* id of the last delivered sample */
 
-/* ---- notification (Notifier::notify / wait_for_change) ---------------------------------------- */
+/* ---- notification (Notifier: notify, notify_published, announce / sleep / withdraw) ----------- */
 inline futex_wake_all() {
   atomic { asleep[0] = 0; asleep[1] = 0; asleep[2] = 0 }
 }
 
+/* advance_and_wake: gen.fetch_add(1, seq_cst), then load(seq_cst) of the sleeper word; FUTEX_WAKE
+   only when somebody is in it */
+inline advance_and_wake() {
+  gen++;
+  if
+  :: waiters > 0 -> futex_wake_all()
+  :: else -> skip
+  fi
+}
+
+/* notify(): discard, disconnect, a mark_read whose sample is gone; always moves gen */
 inline notify() {
+  advance_and_wake()
+}
+
+/* notify_published(), called right after the publishing store (the ring entry of a commit, the
+   unpin of a mark_read): load(seq_cst) of the sleeper word; nobody announced -> gen is left alone.
+   With BUG_NOTIFY_ORDER the caller loaded the word into `nw` BEFORE its publishing store. */
+inline notify_published() {
 #ifdef BUG_NOTIFY_ORDER
   if
-  :: waiters > 0 -> gen++; futex_wake_all()
-  :: else -> gen++
-  fi
+  :: nw > 0 -> advance_and_wake()
+  :: else -> skip
+  fi;
+  nw = 0
 #else
-  gen++;                                   /* fetch_add(1, seq_cst) */
   if
-  :: waiters > 0 -> futex_wake_all()       /* load(seq_cst); FUTEX_WAKE only when non-zero */
+  :: waiters > 0 -> advance_and_wake()
   :: else -> skip
   fi
 #endif
 }
 
-/* wait_for_change(last) with no timeout, for process slot p */
-inline wait_for_change(p, last) {
-  expect[p] = last;
-  do
-  :: gen != last -> break
-  :: else ->
-     waiters++;                            /* fetch_add(1, seq_cst) */
-     if
-     :: gen == last ->                     /* load(seq_cst) */
-        atomic { if :: gen == last -> asleep[p] = 1 :: else -> skip fi };  /* FUTEX_WAIT compares */
-        asleep[p] == 0                     /* blocked until a FUTEX_WAKE */
-     :: else -> skip
-     fi;
-     waiters--
-  od;
-  expect[p] = 0
+#ifdef BUG_NOTIFY_ORDER
+#define EARLY_LOAD nw = waiters
+#else
+#define EARLY_LOAD skip
+#endif
+
+/* The waiting side of every blocking call (wait_until): a look that finds nothing announces the
+   sleep (announce: the sleeper word's seq_cst RMW, a seq_cst fence, then gen into g) and looks once
+   more; a second look that finds nothing sleeps (FUTEX_WAIT on gen == g, the kernel's compare and
+   the queueing as one step, blocked until a FUTEX_WAKE) and then withdraws (leave). A look that
+   finds something withdraws an announcement it made. `p` is the process's futex slot. */
+inline announce(p) {
+  waiters++;                               /* SleeperRegistry::enter: seq_cst RMW of the word */
+  g = gen;                                 /* after the seq_cst fence */
+  announced = 1
 }
+
+inline sleep_announced(p) {
+  atomic { if :: gen == g -> asleep[p] = 1 :: else -> skip fi };   /* FUTEX_WAIT compares */
+  asleep[p] == 0;                          /* blocked until a FUTEX_WAKE */
+  withdraw(p)
+}
+
+inline withdraw(p) {
+  atomic { waiters--; announced = 0; g = 0 }   /* SleeperRegistry::leave */
+}
+
+/* nothing found by a look: announce and look again, or (announced already) sleep */
+#ifdef BUG_ANNOUNCE_AFTER_LOOK
+inline nothing_found(p) {
+  announce(p);                             /* and straight to sleep, without the second look */
+  sleep_announced(p)
+}
+#else
+inline nothing_found(p) {
+  if
+  :: !announced -> announce(p)
+  :: else -> sleep_announced(p)
+  fi
+}
+#endif
 
 /* ---- reader side ------------------------------------------------------------------------------ */
 
@@ -191,13 +243,14 @@ inline mark_read(r, rbit) {
   };
   if
   :: pinok ->
+     EARLY_LOAD;
      sq = seq[hs];
      atomic { if :: cursor[r] == sq -> cursor[r] = sq + 1 :: else -> skip fi };   /* cursor CAS */
      rmask[hs] = rmask[hs] | rbit;                                                /* fetch_or */
-     atomic { word[hs] = word[hs] & ~rbit; pinned[r] = -1 }                       /* fetch_and: unpin */
-  :: else -> skip
-  fi;
-  notify()
+     atomic { word[hs] = word[hs] & ~rbit; pinned[r] = -1 };                      /* fetch_and: unpin */
+     notify_published()
+  :: else -> notify()                                       /* gone: nothing to mark, plain notify */
+  fi
 }
 
 /* mark_reader_disconnected(r) followed by unregister (the writer's active mask loses r) */
@@ -226,10 +279,13 @@ inline disconnect(r, rbit) {
 #define CLEAR atomic { s = 0; k = 0; hs = 0; hg = 0; hq = 0; sq = 0; m = 0; fr = 0; best = 0; \
                        ei = 0; p0 = 0; p1 = 0; es = 0; w1 = 0; w2 = 0; found = 0; pinok = 0 }
 
+/* a look found something: withdraw the announcement, if one was made */
+#define FOUND_WITHDRAW(p) if :: announced -> withdraw(p) :: else -> skip fi
+
 #define READER_LOCALS \
-  byte s, k, hs, hg, hq, sq, m, fr, best, g, ei, p0, p1; \
+  byte s, k, hs, hg, hq, sq, m, fr, best, g, ei, p0, p1, nw; \
   short es, w1, w2; \
-  bool found, pinok
+  bool found, pinok, announced
 
 /* reader index 0: copying reads */
 proctype CopyReader() {
@@ -237,10 +293,10 @@ proctype CopyReader() {
   do
   :: cursor[0] > NS -> break
   :: else ->
-     g = gen;
      next_unread(0, 1);
      if
      :: found ->
+        FOUND_WITHDRAW(1);
         /* copy_out: w1, seq1, payload words one by one, (acquire fence) w2, seq2 */
         w1 = word[hs];
         if
@@ -266,8 +322,8 @@ proctype CopyReader() {
      :: else ->
         CLEAR;
         if
-        :: cursor[0] > NS -> break
-        :: else -> wait_for_change(1, g)
+        :: cursor[0] > NS -> FOUND_WITHDRAW(1); break
+        :: else -> nothing_found(1)
         fi
      fi
   od;
@@ -279,12 +335,12 @@ proctype PinReader() {
   READER_LOCALS;
   do
   :: cursor[1] > NS -> break
-  :: disconnect(1, 2); break
+  :: !announced -> disconnect(1, 2); break
   :: else ->
-     g = gen;
      next_unread(1, 2);
      if
      :: found ->
+        FOUND_WITHDRAW(2);
         /* read_ptr: pin CAS, then read the payload through the span while pinned */
         atomic {
           if
@@ -310,8 +366,8 @@ proctype PinReader() {
      :: else ->
         CLEAR;
         if
-        :: cursor[1] > NS -> break
-        :: else -> wait_for_change(2, g)
+        :: cursor[1] > NS -> FOUND_WITHDRAW(2); break
+        :: else -> nothing_found(2)
         fi
      fi
   od;
@@ -320,18 +376,18 @@ proctype PinReader() {
 
 /* ---- writer ----------------------------------------------------------------------------------- */
 proctype Writer() {
-  byte id = 1, i, attempt, g, mk, a, sq, ns;
+  byte id = 1, i, attempt, g, mk, a, sq, ns, nw;
   short w;
-  bool ok;
+  bool ok, announced;
   do
   :: id > NS -> break
   :: else ->
-     /* SlotWriter::reserve_once: up to N attempts; on NoFreeSlot wait for a change and try again */
+     /* SlotWriter::reserve_once: up to N attempts (a look at every slot); on NoFreeSlot announce,
+        look again, then sleep until a mark_read, disconnect or discard wakes it */
      ok = 0;
      do
-     :: ok -> break
+     :: ok -> FOUND_WITHDRAW(0); break
      :: else ->
-        g = gen;
         attempt = 0;
         do
         :: attempt < N && !ok ->
@@ -372,11 +428,11 @@ proctype Writer() {
         :: else -> break
         od;
         if
-        :: !ok -> wait_for_change(0, g)                                   /* full: wait for a change */
+        :: !ok -> atomic { w = 0; mk = 0; a = 0; sq = 0; attempt = 0 }; nothing_found(0)   /* full */
         :: else -> skip
         fi
      od;
-     atomic { w = 0; g = 0; mk = 0; a = 0; sq = 0; attempt = 0 };
+     atomic { w = 0; mk = 0; a = 0; sq = 0; attempt = 0 };
      /* the payload, one word at a time */
      pay0[i] = id;
      pay1[i] = id;
@@ -386,18 +442,30 @@ proctype Writer() {
      seq[i] = ns;
      rmask[i] = 0;
      atomic { word[i] = MKW(COMMITTED, GEN(word[i])); committed = ns };  /* the commit point */
-     atomic { ring_seq[ns % N] = ns; ring_slot[ns % N] = i };            /* publish_in_order */
-     notify();
+     EARLY_LOAD;
+     atomic { ring_seq[ns % N] = ns; ring_slot[ns % N] = i };            /* publish_in_order: seq_cst CAS */
+     notify_published();
      atomic { id++; i = 0; ns = 0 }
   od
 }
 
-/* a lost wake-up leaves a process asleep on the futex although gen moved past what it waits for */
+/* slot k is one the writer's reserve would take (FREE, or COMMITTED, unpinned and all_done) */
+#define REUSABLE(k) (PHASE(word[k]) == FREE || \
+  (PHASE(word[k]) == COMMITTED && HOLD(word[k]) == 0 && \
+   ((amask & 1) == 0 || (rmask[k] & 1) != 0 || cursor[0] > seq[k]) && \
+   ((amask & 2) == 0 || (rmask[k] & 2) != 0 || cursor[1] > seq[k])))
+
+/* A lost wake-up: when nothing can move any more, a process is still asleep on the futex although
+   what it waits for is there (a reader: a sample past its cursor was committed; the writer: a slot
+   it may reuse). gen need not have moved: a commit nobody announced for leaves it alone. */
 active proctype Watchdog() {
+  bool slot_free;
 end:
   timeout ->
-    assert(!(asleep[0] && gen != expect[0]) && !(asleep[1] && gen != expect[1]) &&
-           !(asleep[2] && gen != expect[2]))
+    d_step { slot_free = REUSABLE(0) || REUSABLE(1) };
+    assert(!(asleep[0] && slot_free));                    /* the writer */
+    assert(!(asleep[1] && committed >= cursor[0]));       /* CopyReader */
+    assert(!(asleep[2] && committed >= cursor[1]))        /* PinReader */
 }
 
 init {
