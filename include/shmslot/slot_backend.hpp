@@ -93,20 +93,24 @@ class SlotBackend {
   /// sleep again.
   virtual void wake_waiters() const {}
   /// Sleeps until notify_generation() differs from `last` or `timeout` passes (spurious returns
-  /// possible); returns whether it differs. Never misses a change made after `last` was read.
+  /// possible); returns whether it differs. Never misses a change made after `last` was read, when
+  /// `last` came from this backend's notify_generation() (reading it there is what makes commits
+  /// move the counter; a value from a snapshot or another segment does not).
   virtual bool wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const;
 
   /// A sleep announced to the segment's writers and readers (announce_wait()).
   struct WaitAnnouncement {
-    std::uint64_t generation = 0;  ///< the change counter, read after the announcement
-    std::uint32_t ticket = 0;      ///< what the backend took to record the sleeper
+    /// A ticket that records nothing: withdrawing or sleeping on it touches no sleeper entry.
+    static constexpr std::uint32_t kNoTicket = 0xFFFF'FFFEU;
+    std::uint64_t generation = 0;      ///< the change counter, read after the announcement
+    std::uint32_t ticket = kNoTicket;  ///< what the backend took to record the sleeper
   };
   /// The register-then-check sleep: announces that this thread may sleep, after which the caller
   /// looks at the data once more. If it finds what it waits for, it calls withdraw_wait();
   /// otherwise sleep_announced(), which returns once a commit, mark_read or other change made after
   /// the announcement has happened (or on the timeout, or spuriously) and withdraws the
   /// announcement. Every announcement ends in exactly one of the two. wait_until() uses this.
-  virtual WaitAnnouncement announce_wait() const { return {notify_generation(), 0}; }
+  virtual WaitAnnouncement announce_wait() const { return {notify_generation(), WaitAnnouncement::kNoTicket}; }
   /// Sleeps after announce_wait() (see there); returns whether the change counter moved.
   virtual bool sleep_announced(const WaitAnnouncement& announced, std::chrono::nanoseconds timeout) const {
     return wait_for_change(announced.generation, timeout);

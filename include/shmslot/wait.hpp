@@ -98,6 +98,10 @@ auto wait_until(const SlotBackend& backend, const WaitLimit& limit, Attempt&& at
     if (limit.stop.stop_requested()) return tl::unexpected(SlotError::of(SlotErrorCode::Stopped));
     // Announced before the try (point 1 above): a change after the try ends the sleep below.
     Announced announced{backend};
+    // Checked again now that the announcement holds the counter: a stop requested since the check
+    // above moved the counter before the announcement read it, so the sleep would not end for it.
+    // (request_stop sets the flag before the callback moves the counter.)
+    if (limit.stop.stop_requested()) return tl::unexpected(SlotError::of(SlotErrorCode::Stopped));
     auto got = attempt();
     if (!got) return tl::unexpected(got.error());
     if (*got) return Result(std::move(**got));
@@ -105,6 +109,12 @@ auto wait_until(const SlotBackend& backend, const WaitLimit& limit, Attempt&& at
     if (now >= limit.deadline) return tl::unexpected(SlotError::of(SlotErrorCode::TimedOut));
     const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(limit.deadline - now);
     (void)announced.sleep(std::min(left, slice));
+    // After a wake-up, one try before announcing again: what woke us is usually there, and taking it
+    // unannounced spares the caller's own mark_read or commit the wake-up path an announcement
+    // would make it pay.
+    auto woken = attempt();
+    if (!woken) return tl::unexpected(woken.error());
+    if (*woken) return Result(std::move(**woken));
   }
 }
 

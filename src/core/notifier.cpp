@@ -18,10 +18,11 @@ void Notifier::notify(bool wake) const { advance_and_wake(wake); }
 
 void Notifier::notify_published(bool wake) const {
   if (sleepers_ && !wake && !wake_always_) {
-    // SYNC: seq_cst load after the caller's seq_cst store of what it published. An announced
-    // sleeper does a seq_cst RMW of this word, then a seq_cst fence, then looks at the data; a
-    // watcher does the same before it reads `gen`. If this load misses that RMW, the RMW and the
-    // fence come after the publication in the single order S, and the sleeper's look sees it.
+    // SYNC: seq_cst load after the caller's seq_cst publication (mark_read's unpin; a commit's
+    // seq_cst fence after its release stores). An announced sleeper does a seq_cst RMW of this
+    // word, then a seq_cst fence, then looks at the data; a watcher does the same before it reads
+    // `gen`. If this load misses that RMW, the RMW and the fence come after the publication in the
+    // single order S, and the sleeper's look sees it.
     if (sleepers_->load() == 0) return;
   }
   advance_and_wake(wake);

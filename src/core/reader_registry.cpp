@@ -83,6 +83,9 @@ void ReaderRegistry::release_entry(std::uint32_t reader, std::uint64_t owner, bo
   if (dead) disconnect(reader);
   view_.control().registered.fetch_and(~(1U << reader), std::memory_order_release);
   claimed_.fetch_and(~(1U << reader), std::memory_order_relaxed);
+  // A writer whose active mask is the registered readers may have been held back by this one alone:
+  // it must look again (the dead path notified in disconnect, after which the slots were free).
+  if (!dead) notifier_.notify();
   // Cleared before the entry is free: a claimer's start time is 0 ("any") until it writes its own,
   // so a reap between its claim and that write can never match it against ours.
   entry.owner_start.store(0, std::memory_order_relaxed);

@@ -36,6 +36,7 @@ void SleeperRegistry::leave(Ticket ticket) const {
     word_.fetch_sub(sl::kUntrackedOne, std::memory_order_relaxed);
     return;
   }
+  if (ticket.entry >= kMaxTrackedSleepers) return;  // a ticket that records nothing (or a forged one)
   SleeperEntry& entry = entries_[ticket.entry];
   // Take the entry first, as a reaper does: if a reap took this live process for dead, the entry
   // and the bit may belong to another sleeper by now, and clearing the bit would hide that one from

@@ -1,5 +1,6 @@
 #include "core/slot_writer.hpp"
 
+#include <atomic>
 #include <cstring>
 
 #include "core/slot_checks.hpp"
@@ -20,10 +21,12 @@ tl::expected<SlotHandle, SlotError> SlotWriter::reserve(ReaderMask active) {
 
 tl::expected<SlotHandle, SlotError> SlotWriter::reserve_once(ReaderMask active) {
   const std::uint64_t n = view_.slot_count();
+  // Relaxed: the cursor only spreads writers over the slots; the CAS below decides ownership. One
+  // start per reserve, then every slot in turn: numbers taken one per attempt could skip the one
+  // reusable slot while other writers move the cursor too.
+  const std::uint64_t start = view_.control().reserve_cursor.fetch_add(1, std::memory_order_relaxed);
   for (std::uint64_t attempt = 0; attempt < n; ++attempt) {
-    // Relaxed: the cursor only spreads writers over the slots; the CAS below decides ownership.
-    const auto i =
-        static_cast<std::uint32_t>(view_.control().reserve_cursor.fetch_add(1, std::memory_order_relaxed) % n);
+    const auto i = static_cast<std::uint32_t>((start + attempt) % n);
     SlotExt& ext = view_.slot_ext(i);
     // SYNC: acquire; pairs with the release unpin in mark_read / disconnect.
     std::uint64_t w = ext.word.load(std::memory_order_acquire);
@@ -53,6 +56,9 @@ tl::expected<SlotHandle, SlotError> SlotWriter::reserve_once(ReaderMask active) 
     // SYNC: release fence; the writer half of the seqlock. A copying reader that sees any byte
     // stored after this fence sees the WRITING word in its re-check (its acquire fence pairs here).
     std::atomic_thread_fence(std::memory_order_release);
+    // The next reserve starts after the slot taken, where the oldest sample now is (relaxed, as above;
+    // only when this one had to look further, so the steady state keeps one RMW).
+    if (attempt > 0) view_.control().reserve_cursor.fetch_add(attempt, std::memory_order_relaxed);
     return SlotHandle{view_.segment_id(), i, gen};
   }
   return fail(SlotErrorCode::NoFreeSlot);
@@ -98,6 +104,13 @@ tl::expected<std::uint32_t, SlotError> SlotWriter::commit(SlotHandle h, std::siz
   // and header stores above are visible to whoever sees COMMITTED.
   ext.word.store(sw::make(Phase::kCommitted, sw::generation(w)), std::memory_order_release);
   if (publish_in_order(seq, i)) {
+    // SYNC: seq_cst fence between the two publishing stores (the word above, the ring entry) and
+    // notify_published's load of the sleeper word. A reader waiting for this sample looks at the ring
+    // entry, but a writer waiting for a free slot looks at the word, which is only a release store:
+    // the fence orders both before the load, so a waiter whose announcement that load missed sees
+    // them (protocol.md, "Notification"). `lock or` of the stack on x86 with gcc, after the ring's
+    // lock cmpxchg has already drained the store buffer.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
     notifier_.notify_published(wake_hidden);
   } else {
     notifier_.notify(wake_hidden);  // a newer entry hides this sample: readers find it by the slot scan
@@ -110,11 +123,10 @@ bool SlotWriter::publish_in_order(std::uint64_t seq, std::uint32_t slot) {
   const std::uint64_t mine = ring::make(seq, slot);
   std::uint64_t seen = entry.load(std::memory_order_relaxed);
   // Only ever move an entry forward: a writer delayed past seq + n must not hide the newer sample.
-  // SYNC: seq_cst on success: a release that pairs with the acquire load in next_unread, and the
-  // publication half of the Dekker pair in notify_published (a plain lock cmpxchg on x86, as a
-  // release CAS is). Relaxed on failure: we only re-compare the sequence numbers.
+  // SYNC: release on success; pairs with the acquire load in next_unread (the commit's seq_cst fence
+  // after it orders it for waiters). Relaxed on failure: we only re-compare the sequence numbers.
   while (ring::distance(seen, seq) < 0) {
-    if (entry.compare_exchange_weak(seen, mine, std::memory_order_seq_cst, std::memory_order_relaxed)) return true;
+    if (entry.compare_exchange_weak(seen, mine, std::memory_order_release, std::memory_order_relaxed)) return true;
   }
   return false;
 }

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -220,6 +221,43 @@ TEST(AnnouncedWait, AnAnnouncementEndsWithoutAMarkWhicheverWayItEnds) {
   EXPECT_TRUE(seg.sleep_announced(changed, kHangGuard));
   EXPECT_EQ(seg.snapshot().waiters, 0U);
   EXPECT_FALSE(seg.snapshot().generation_watched);
+}
+
+TEST(AnnouncedWait, AWriterHeldBackByAReaderThatUnregistersIsWoken) {
+  TempFlinkDir dir;
+  PosixSlotAllocator seg = make_segment(dir.flink("a"), 1);
+  auto reader = std::make_optional(Reader::registered(seg));
+  ASSERT_TRUE(*reader);
+  Writer writer(seg);  // its active mask: the registered readers, read at every reserve
+  ASSERT_TRUE(writer.write(number(0)));
+  std::string wrote;
+  std::thread blocked([&] {
+    // Full: the one slot holds a sample the reader has not read, until the reader goes.
+    if (auto w = writer.write_blocking(number(1), WaitLimit::within(kHangGuard)); !w) wrote = w.error().message();
+  });
+  while (seg.snapshot().waiters == 0) std::this_thread::yield();  // the writer has announced its wait
+  const std::uint32_t before = generation_of(seg);
+  reader.reset();  // unregisters without reading: the writer's mask no longer holds it
+  // The unregistration moved the counter, which is what ends the writer's sleep (its deadline's
+  // last try would succeed too, so the join alone could not tell a wake-up from a timeout).
+  EXPECT_NE(generation_of(seg), before);
+  blocked.join();
+  EXPECT_EQ(wrote, "");
+}
+
+TEST(AnnouncedWait, AWithdrawalOfATicketThatRecordsNothingTouchesNoSleeper) {
+  TempFlinkDir dir;
+  PosixSlotAllocator seg = make_segment(dir.flink("a"), 4);
+  const auto open = seg.announce_wait();
+  ASSERT_EQ(seg.snapshot().waiters, 1U);
+  seg.withdraw_wait({});                                   // a default announcement records nothing
+  seg.withdraw_wait({open.generation, 1U << 28});          // nor does a ticket no registry hands out
+  seg.withdraw_wait({open.generation, 63});                // an entry past the 32 (bit 63 is another word's)
+  EXPECT_FALSE(seg.sleep_announced({open.generation, 40}, 1ms));
+  EXPECT_EQ(seg.snapshot().waiters, 1U);
+  EXPECT_FALSE(seg.snapshot().generation_watched);
+  seg.withdraw_wait(open);
+  EXPECT_EQ(seg.snapshot().waiters, 0U);
 }
 
 }  // namespace
