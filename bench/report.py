@@ -82,6 +82,9 @@ def ratio_rows(pp, st, ops):
     for api in ("copy", "loan"):
         add(f"stream64_{api}", f"stream 64 B, shmslot {api} 1 reader busy / raw shm ring (samples/s)",
             rate(f"shmslot {api}, 1 reader busy", 64), rate("raw_shm_ring", 64), "samples/s", "ge", 0.5)
+        add(f"stream64stride_{api}",
+            f"stream 64 B, shmslot {api} 1 reader busy / raw shm ring of the segment's slot stride (samples/s)",
+            rate(f"shmslot {api}, 1 reader busy", 64), rate("raw_shm_ring_slot_stride", 64), "samples/s", "ge", 0.5)
     for size in (65536, 1 << 20):
         for api in ("copy", "loan"):
             add(f"stream{size >> 10}k_{api}",

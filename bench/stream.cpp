@@ -18,6 +18,7 @@
 #include "bench_scratch.hpp"
 #include "bench_wait.hpp"
 #include "child_process.hpp"
+#include "platform/futex.hpp"
 
 namespace shmslot::bench {
 
@@ -25,6 +26,7 @@ const char* to_string(StreamSystem s) {
   switch (s) {
     case StreamSystem::Shmslot: return "shmslot";
     case StreamSystem::ShmRing: return "raw_shm_ring";
+    case StreamSystem::ShmRingSlotStride: return "raw_shm_ring_slot_stride";
     case StreamSystem::MemcpyOnly: return "memcpy_one_core";
   }
   return "?";
@@ -45,6 +47,8 @@ struct alignas(64) ReaderSlot {
   std::uint64_t gaps;
   std::uint64_t verify_errors;
   std::uint64_t end_ns;
+  std::uint64_t futex_waits;  // this reader's FUTEX_WAIT / FUTEX_WAKE calls during the run
+  std::uint64_t futex_wakes;
   char message[160];
 };
 
@@ -88,6 +92,7 @@ int shmslot_reader(const StreamConfig& cfg, const std::string& flink, std::uint3
   // any sample the slots can, so a copy never fails for want of room.
   BasicReader<PosixSlotAllocator> reader(*seg, index);
   std::vector<std::byte> buf(seg->slot_capacity());
+  const platform::FutexCalls calls_before = platform::futex_calls();  // forked: the parent's count too
   SequenceCheck seq;
   std::uint64_t verify = 0;
   const std::uint64_t deadline = now_ns() + static_cast<std::uint64_t>((cfg.seconds + 60) * 1e9);
@@ -97,7 +102,7 @@ int shmslot_reader(const StreamConfig& cfg, const std::string& flink, std::uint3
     std::uint64_t s = 0;
     std::uint32_t protocol_seq = 0;
     if (cfg.api == StreamApi::Copy) {
-      auto header = spin_or_wait(cfg.blocking, *seg, deadline, [&] { return reader.take_into(buf); });
+      auto header = spin_or_wait(cfg.blocking, *seg, deadline, WaitFor::Sample, [&] { return reader.take_into(buf); });
       if (!header) {
         timed_out = header.error().code == SlotErrorCode::TimedOut;
         if (!timed_out) ++verify;
@@ -111,7 +116,7 @@ int shmslot_reader(const StreamConfig& cfg, const std::string& flink, std::uint3
       if (get_stamp(buf.data() + cfg.size - 8) != s) ++verify;
       protocol_seq = header->sequence_number;
     } else {
-      auto sample = spin_or_wait(cfg.blocking, *seg, deadline, [&] { return reader.take(); });
+      auto sample = spin_or_wait(cfg.blocking, *seg, deadline, WaitFor::Sample, [&] { return reader.take(); });
       if (!sample) {
         timed_out = sample.error().code == SlotErrorCode::TimedOut;
         if (!timed_out) ++verify;
@@ -141,6 +146,9 @@ int shmslot_reader(const StreamConfig& cfg, const std::string& flink, std::uint3
   me.received = seq.received;
   me.gaps = seq.gaps;
   me.verify_errors = verify;
+  const platform::FutexCalls calls = platform::futex_calls();
+  me.futex_waits = calls.waits - calls_before.waits;
+  me.futex_wakes = calls.wakes - calls_before.wakes;
   if (timed_out) std::snprintf(me.message, sizeof me.message, "reader %u timed out", index);
   me.state.store(timed_out ? -1 : 2);
   return timed_out ? 1 : 0;
@@ -174,7 +182,7 @@ std::optional<std::uint64_t> shmslot_writer(const StreamConfig& cfg, PosixSlotAl
       // Full: a reader has to mark something before a retry can succeed. Blocking, wait_until
       // sleeps until a mark_read; busy, a few pauses between retries keep each retry's scan of the
       // slots from pulling the lines the readers are working on.
-      sn = spin_or_wait(cfg.blocking, seg, deadline, [&]() -> tl::expected<std::optional<std::uint32_t>, SlotError> {
+      sn = spin_or_wait(cfg.blocking, seg, deadline, WaitFor::Change, [&]() -> tl::expected<std::optional<std::uint32_t>, SlotError> {
         if (!cfg.blocking) {
           for (int pause = 0; pause < kFullRetryPauses; ++pause) cpu_relax();
         }
@@ -312,6 +320,8 @@ void finish(StreamResult& r, const StreamConfig& cfg, Shared* shared) {
     lossless =
         lossless && s.state.load() == 2 && rep.received == r.sent && rep.sequence_gaps == 0 && rep.verify_errors == 0;
     r.pinned = r.pinned && s.pinned.load() == 1;
+    r.futex_waits += s.futex_waits;
+    r.futex_wakes += s.futex_wakes;
     if (s.state.load() != 2 && r.error.empty()) {
       r.error = s.message[0] != '\0' ? s.message : "reader " + std::to_string(i) + " failed";
     }
@@ -333,7 +343,8 @@ StreamResult run_stream(const StreamConfig& config) {
   if (cfg.system == StreamSystem::MemcpyOnly) {
     r = memcpy_only(cfg);
   } else {
-    if (cfg.system == StreamSystem::ShmRing) cfg.readers = 1;
+    const bool ring_system = cfg.system == StreamSystem::ShmRing || cfg.system == StreamSystem::ShmRingSlotStride;
+    if (ring_system) cfg.readers = 1;
     cfg.readers = std::clamp(cfg.readers, 1, 32);
     SharedRegion shared_region(sizeof(Shared));
     if (!shared_region.ok()) {
@@ -341,8 +352,11 @@ StreamResult run_stream(const StreamConfig& config) {
       return r;
     }
     auto* shared = shared_region.as<Shared>();
-    const std::size_t stride = (cfg.size + 63) & ~std::size_t{63};
-    SharedRegion ring_region(cfg.system == StreamSystem::ShmRing ? sizeof(RingControl) + cfg.slot_count * stride : 64);
+    // The slot stride of a segment: its 16-byte slot header makes a 64 B sample span two lines.
+    const std::size_t stride = cfg.system == StreamSystem::ShmRingSlotStride
+                                   ? (kSlotHeaderSize + cfg.size + 63) & ~std::size_t{63}
+                                   : (cfg.size + 63) & ~std::size_t{63};
+    SharedRegion ring_region(ring_system ? sizeof(RingControl) + cfg.slot_count * stride : 64);
     const Ring ring{ring_region.as<RingControl>(), static_cast<std::byte*>(ring_region.data()) + sizeof(RingControl),
                     cfg.slot_count, stride};
     TempDir dir;
@@ -387,11 +401,15 @@ StreamResult run_stream(const StreamConfig& config) {
     shared->start_ns = now_ns();
     std::string error;
     std::optional<std::uint64_t> sent;
+    const platform::FutexCalls calls_before = platform::futex_calls();
     if (cfg.system == StreamSystem::Shmslot) {
       sent = shmslot_writer(cfg, *seg, error);
     } else {
       sent = ring_writer(cfg, ring);
     }
+    const platform::FutexCalls calls = platform::futex_calls();
+    r.futex_waits = calls.waits - calls_before.waits;
+    r.futex_wakes = calls.wakes - calls_before.wakes;
     for (auto& c : children) c.wait(std::chrono::seconds(cfg.blocking ? 30 : 90));
     r.sent = sent.value_or(0);
     r.pinned = pinned;

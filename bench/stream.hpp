@@ -13,6 +13,7 @@ namespace shmslot::bench {
 enum class StreamSystem {
   Shmslot,     ///< one PosixSlotAllocator segment, every reader in the writer's active mask
   ShmRing,     ///< raw floor: SPSC ring in shared memory, memcpy in and memcpy out, spinning
+  ShmRingSlotStride,  ///< the same ring with a segment's slot stride (16-byte header + payload, to 64 B)
   MemcpyOnly,  ///< context: one process, one core, the same two memcpys per sample, no other core
 };
 
@@ -53,6 +54,8 @@ struct StreamResult {
   bool lossless = false;    ///< every reader received every sample once, in order, intact
   bool pinned = false;
   std::vector<ReaderReport> readers;
+  std::uint64_t futex_waits = 0;  ///< FUTEX_WAIT calls of the writer and every reader, during the run
+  std::uint64_t futex_wakes = 0;  ///< FUTEX_WAKE calls, likewise (shmslot only; the floors make none)
 };
 
 /// Runs one configuration: forks the readers, writes for `seconds`, reaps them. Never throws.

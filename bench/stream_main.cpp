@@ -32,10 +32,11 @@ constexpr const char* kMethod =
     "Writer = parent process pinned to one CPU; readers = forked children pinned to the other CPU. The "
     "writer streams for --seconds then sends an end marker; shmslot readers are all in the writer's "
     "active mask (lossless: a writer without a free slot waits). 1 reader busy-polling, 4 readers "
-    "blocking in wait_for_change (futex). Every sample carries its index at both ends; each reader "
+    "blocking in an announced futex wait. Every sample carries its index at both ends; each reader "
     "checks count, order and integrity. Throughput = samples / (writer start .. last reader's end). "
-    "Floors: raw shm SPSC ring (memcpy in + out, same slot count/size), and one core doing the same "
-    "two memcpys per sample.";
+    "Floors: raw shm SPSC ring (memcpy in + out, same slot count, slots of the payload rounded up to "
+    "64 bytes), the same ring with a segment's slot stride (16-byte header + payload, rounded up to "
+    "64 bytes: 128 B at 64 B), and one core doing the same two memcpys per sample.";
 
 struct Options {
   std::vector<std::size_t> sizes{64, 65536, 1048576};
@@ -52,6 +53,11 @@ std::size_t default_slots(std::size_t size) {
   if (size <= 4096) return 256;
   if (size <= 65536) return 64;
   return 16;
+}
+
+// FUTEX_WAKE calls per 1000 samples sent.
+double per_thousand(std::uint64_t calls, std::uint64_t samples) {
+  return samples == 0 ? 0 : 1000.0 * static_cast<double>(calls) / static_cast<double>(samples);
 }
 
 std::string size_text(std::size_t size) {
@@ -98,6 +104,8 @@ int run(const Options& o, int argc, char** argv) {
       StreamConfig c = base;
       c.system = StreamSystem::ShmRing;
       matrix.push_back(c);
+      c.system = StreamSystem::ShmRingSlotStride;
+      matrix.push_back(c);
       c.system = StreamSystem::MemcpyOnly;
       c.seconds = std::min(o.seconds, 0.3);
       matrix.push_back(c);
@@ -112,15 +120,16 @@ int run(const Options& o, int argc, char** argv) {
   for (int rep = 0; rep < o.repetitions; ++rep) {
     for (std::size_t k = 0; k < matrix.size(); ++k) {
       StreamResult r = run_stream(matrix[k]);
-      std::fprintf(stderr, "rep %d/%d  %-32s %8s  %12.0f samples/s %8.3f GB/s  %s%s\n", rep + 1, o.repetitions,
-                   label(matrix[k]).c_str(), size_text(matrix[k].size).c_str(), r.samples_per_s, r.gbytes_per_s,
-                   r.lossless ? "lossless" : "LOSS", r.ok ? "" : ("  FAILED: " + r.error).c_str());
+      std::fprintf(stderr, "rep %d/%d  %-32s %8s  %12.0f samples/s %8.3f GB/s  %8.1f wakes/1k  %s%s\n", rep + 1,
+                   o.repetitions, label(matrix[k]).c_str(), size_text(matrix[k].size).c_str(), r.samples_per_s,
+                   r.gbytes_per_s, per_thousand(r.futex_wakes, r.sent), r.lossless ? "lossless" : "LOSS",
+                   r.ok ? "" : ("  FAILED: " + r.error).c_str());
       results[k].push_back(std::move(r));
     }
   }
 
-  std::printf("\n%-32s %8s %6s %14s %10s %10s %s\n", "system", "size", "slots", "samples/s", "GB/s", "lossless",
-              "(median of repetitions; per reader: received/gaps/errors)");
+  std::printf("\n%-32s %8s %6s %14s %10s %10s %10s %s\n", "system", "size", "slots", "samples/s", "GB/s", "wakes/1k",
+              "lossless", "(median of repetitions; wakes/1k: FUTEX_WAKE calls of all processes per 1000 samples; per reader: received/gaps/errors)");
   doc["results"] = nlohmann::json::array();
   int failures = 0;
   for (std::size_t k = 0; k < matrix.size(); ++k) {
@@ -149,10 +158,16 @@ int run(const Options& o, int argc, char** argv) {
                       {"gbytes_per_s", r.gbytes_per_s},
                       {"lossless", r.lossless},
                       {"pinned", r.pinned},
+                      {"futex_waits", r.futex_waits},
+                      {"futex_wakes", r.futex_wakes},
                       {"readers", readers}});
     }
     std::sort(rates.begin(), rates.end());
     const double median = rates.empty() ? 0 : rates[rates.size() / 2];
+    std::vector<double> wakes;
+    for (const auto& r : rs) wakes.push_back(per_thousand(r.futex_wakes, r.sent));
+    std::sort(wakes.begin(), wakes.end());
+    const double wakes_median = wakes.empty() ? 0 : wakes[wakes.size() / 2];
     const double gbps = median * static_cast<double>(c.size) / 1e9;
     const bool needs_lossless = c.system != StreamSystem::MemcpyOnly;
     if (!ok || (needs_lossless && !lossless)) ++failures;
@@ -162,8 +177,9 @@ int run(const Options& o, int argc, char** argv) {
       per_reader += " " + std::to_string(rd.received) + "/" + std::to_string(rd.sequence_gaps) + "/" +
                     std::to_string(rd.verify_errors);
     }
-    std::printf("%-32s %8s %6zu %14.0f %10.3f %10s%s%s\n", label(c).c_str(), size_text(c.size).c_str(), c.slot_count,
-                median, gbps, lossless ? "yes" : "NO", per_reader.c_str(), ok ? "" : ("  " + last.error).c_str());
+    std::printf("%-32s %8s %6zu %14.0f %10.3f %10.1f %10s%s%s\n", label(c).c_str(), size_text(c.size).c_str(),
+                c.slot_count, median, gbps, wakes_median, lossless ? "yes" : "NO", per_reader.c_str(),
+                ok ? "" : ("  " + last.error).c_str());
     doc["results"].push_back({{"system", to_string(c.system)},
                               {"label", label(c)},
                               {"api", c.system == StreamSystem::Shmslot ? to_string(c.api) : ""},
@@ -178,6 +194,7 @@ int run(const Options& o, int argc, char** argv) {
                               {"gbytes_per_s_median", gbps},
                               {"samples_per_s_min", rates.empty() ? 0 : rates.front()},
                               {"samples_per_s_max", rates.empty() ? 0 : rates.back()},
+                              {"futex_wakes_per_1000_samples_median", wakes_median},
                               {"repetitions", reps}});
   }
   if (!write_json_file(o.json, doc)) return 1;

@@ -95,12 +95,12 @@ int run_reader(const RunOptions& options, const RoleArgs& args) {
   };
   for (bool more = true; more;) {
     if (args.zero_copy) {
-      auto sample = shmslot::wait_until(*segment, shmslot::WaitLimit{}, [&] { return counted(reader.take()); });
+      auto sample = shmslot::wait_until(*segment, shmslot::WaitLimit{}, shmslot::WaitFor::Sample, [&] { return counted(reader.take()); });
       if (!sample) return finish("take", sample.error());
       more = tally.count(sample->bytes(), monotonic_ns());  // pinned until the guard goes
     } else {
       auto header =
-          shmslot::wait_until(*segment, shmslot::WaitLimit{}, [&] { return counted(reader.take_into(copy)); });
+          shmslot::wait_until(*segment, shmslot::WaitLimit{}, shmslot::WaitFor::Sample, [&] { return counted(reader.take_into(copy)); });
       if (!header) return finish("take_into", header.error());
       more = tally.count(std::span<const std::byte>(copy.data(), header->sample_size), monotonic_ns());
     }

@@ -154,7 +154,7 @@ class FlatReader {
   template <class Try>
   auto blocking(Try&& attempt, std::chrono::nanoseconds timeout) -> decltype(attempt()) {
     using Value = typename decltype(attempt())::value_type::value_type;
-    auto got = wait_until(reader_.backend(), WaitLimit::within(timeout), attempt);
+    auto got = wait_until(reader_.backend(), WaitLimit::within(timeout), WaitFor::Sample, attempt);
     if (got) return std::optional<Value>(std::move(*got));
     if (got.error().code == SlotErrorCode::TimedOut) return std::optional<Value>{};
     return tl::unexpected(got.error());

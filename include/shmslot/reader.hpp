@@ -183,15 +183,15 @@ class BasicReader {
 
   /// take(), waiting for a sample until `limit` gives up (TimedOut, Stopped).
   tl::expected<Sample, SlotError> take_blocking(const WaitLimit& limit) {
-    return wait_until(*backend_, limit, [this] { return take(); });
+    return wait_until(*backend_, limit, WaitFor::Sample, [this] { return take(); });
   }
   /// take_into(), waiting for a sample until `limit` gives up (TimedOut, Stopped).
   tl::expected<SlotHeader, SlotError> take_into_blocking(std::span<std::byte> out, const WaitLimit& limit) {
-    return wait_until(*backend_, limit, [this, out] { return take_into(out); });
+    return wait_until(*backend_, limit, WaitFor::Sample, [this, out] { return take_into(out); });
   }
   /// read_into(), waiting for a sample until `limit` gives up (TimedOut, Stopped).
   tl::expected<SlotHeader, SlotError> read_into_blocking(std::span<std::byte> out, const WaitLimit& limit) {
-    return wait_until(*backend_, limit, [this, out] { return read_into(out); });
+    return wait_until(*backend_, limit, WaitFor::Sample, [this, out] { return read_into(out); });
   }
 
   /// The registry's view of this reader index (cursor, evictions, owner).

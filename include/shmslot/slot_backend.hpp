@@ -104,13 +104,17 @@ class SlotBackend {
     static constexpr std::uint32_t kNoTicket = 0xFFFF'FFFEU;
     std::uint64_t generation = 0;      ///< the change counter, read after the announcement
     std::uint32_t ticket = kNoTicket;  ///< what the backend took to record the sleeper
+    WaitFor what = WaitFor::Change;    ///< what the sleeper waits for (as announced)
   };
   /// The register-then-check sleep: announces that this thread may sleep, after which the caller
   /// looks at the data once more. If it finds what it waits for, it calls withdraw_wait();
   /// otherwise sleep_announced(), which returns once a commit, mark_read or other change made after
   /// the announcement has happened (or on the timeout, or spuriously) and withdraws the
   /// announcement. Every announcement ends in exactly one of the two. wait_until() uses this.
-  virtual WaitAnnouncement announce_wait() const { return {notify_generation(), WaitAnnouncement::kNoTicket}; }
+  /// `what`: a sleeper that waits for a sample is not woken by mark_read (WaitFor).
+  virtual WaitAnnouncement announce_wait(WaitFor what) const {
+    return {notify_generation(), WaitAnnouncement::kNoTicket, what};
+  }
   /// Sleeps after announce_wait() (see there); returns whether the change counter moved.
   virtual bool sleep_announced(const WaitAnnouncement& announced, std::chrono::nanoseconds timeout) const {
     return wait_for_change(announced.generation, timeout);

@@ -154,4 +154,11 @@ enum class Reliability : std::uint8_t {
   BestEffort,  ///< give up at once
 };
 
+/// What a blocking call waits for, so that only the changes that can end its wait wake it
+/// (docs/protocol.md, "Notification").
+enum class WaitFor : std::uint8_t {
+  Sample,  ///< a sample to read: woken by commits (and discards, disconnects, reaps), not by reads
+  Change,  ///< a free slot, or any change at all: woken by every mark_read too
+};
+
 }  // namespace shmslot

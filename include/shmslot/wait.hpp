@@ -66,8 +66,9 @@ struct AttemptValue<tl::expected<std::optional<V>, SlotError>> {
 /// yet". Between tries it sleeps through `backend.announce_wait` / `sleep_announced`. Returns the
 /// value, the attempt's error, TimedOut once `limit.deadline` has passed (after one last try), or
 /// Stopped once `limit.stop` is requested. A first try that delivers costs nothing beyond the try.
+/// `what` says which changes can end the wait: WaitFor::Sample is not woken by mark_read.
 template <class Attempt>
-auto wait_until(const SlotBackend& backend, const WaitLimit& limit, Attempt&& attempt)
+auto wait_until(const SlotBackend& backend, const WaitLimit& limit, WaitFor what, Attempt&& attempt)
     -> tl::expected<typename detail::AttemptValue<std::invoke_result_t<Attempt&>>::type, SlotError> {
   using Clock = std::chrono::steady_clock;
   using Value = typename detail::AttemptValue<std::invoke_result_t<Attempt&>>::type;
@@ -84,7 +85,7 @@ auto wait_until(const SlotBackend& backend, const WaitLimit& limit, Attempt&& at
   // Ends the announcement however the loop body leaves (an attempt may throw).
   struct Announced {
     const SlotBackend& backend;
-    SlotBackend::WaitAnnouncement announcement = backend.announce_wait();
+    SlotBackend::WaitAnnouncement announcement;
     bool open = true;
     bool sleep(std::chrono::nanoseconds timeout) {
       open = false;
@@ -97,7 +98,7 @@ auto wait_until(const SlotBackend& backend, const WaitLimit& limit, Attempt&& at
   for (;;) {
     if (limit.stop.stop_requested()) return tl::unexpected(SlotError::of(SlotErrorCode::Stopped));
     // Announced before the try (point 1 above): a change after the try ends the sleep below.
-    Announced announced{backend};
+    Announced announced{backend, backend.announce_wait(what)};
     // Checked again now that the announcement holds the counter: a stop requested since the check
     // above moved the counter before the announcement read it, so the sleep would not end for it.
     // (request_stop sets the flag before the callback moves the counter.)
@@ -116,6 +117,13 @@ auto wait_until(const SlotBackend& backend, const WaitLimit& limit, Attempt&& at
     if (!woken) return tl::unexpected(woken.error());
     if (*woken) return Result(std::move(**woken));
   }
+}
+
+/// wait_until for any change (WaitFor::Change): what a caller that may wait for a free slot uses.
+template <class Attempt>
+auto wait_until(const SlotBackend& backend, const WaitLimit& limit, Attempt&& attempt)
+    -> decltype(wait_until(backend, limit, WaitFor::Change, std::forward<Attempt>(attempt))) {
+  return wait_until(backend, limit, WaitFor::Change, std::forward<Attempt>(attempt));
 }
 
 /// An attempt's NoFreeSlot as "nothing yet", so wait_until waits for a reader to free a slot; any

@@ -123,14 +123,15 @@ bool EngineBackend::wait_for_change(std::uint64_t last, std::chrono::nanoseconds
 
 namespace {
 core::Notifier::Announcement to_core(const SlotBackend::WaitAnnouncement& a) {
-  return {static_cast<std::uint32_t>(a.generation), core::SleeperRegistry::Ticket{a.ticket}};
+  return {static_cast<std::uint32_t>(a.generation),
+          core::SleeperRegistry::Ticket{a.ticket, a.what == WaitFor::Change}};
 }
 }  // namespace
 
-SlotBackend::WaitAnnouncement EngineBackend::announce_wait() const {
+SlotBackend::WaitAnnouncement EngineBackend::announce_wait(WaitFor what) const {
   if (!engine_) return {};
-  const core::Notifier::Announcement a = engine_->announce_wait();
-  return {a.generation, a.ticket.entry};
+  const core::Notifier::Announcement a = engine_->announce_wait(what == WaitFor::Change);
+  return {a.generation, a.ticket.entry, what};
 }
 
 bool EngineBackend::sleep_announced(const WaitAnnouncement& announced, std::chrono::nanoseconds timeout) const {

@@ -126,7 +126,7 @@ struct ToDdsBridge::Impl {
   tl::expected<bool, BridgeError> take_next(Clock::time_point deadline) {
     const char* failed = nullptr;  // the call that failed, for the message
     auto next =
-        wait_until(*segment, WaitLimit::until(deadline), [&]() -> tl::expected<std::optional<Pending>, SlotError> {
+        wait_until(*segment, WaitLimit::until(deadline), WaitFor::Sample, [&]() -> tl::expected<std::optional<Pending>, SlotError> {
           for (;;) {
             auto handle = segment->next_unread_slot(reader);
             if (!handle) {

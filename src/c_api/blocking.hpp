@@ -32,7 +32,9 @@ shmslot_status wait_on(std::uint64_t handle, Kind kind, const char* kind_name, s
     }
     using Attempt = decltype(step(std::declval<Obj&>(), table));
     bool gone = false;
-    auto result = wait_until(*segment, wait_limit_ms(timeout_ms), [&]() -> Attempt {
+    // A reader waits for a sample, which a mark_read never brings; a writer for a free slot.
+    const WaitFor what = kind == Kind::Reader ? WaitFor::Sample : WaitFor::Change;
+    auto result = wait_until(*segment, wait_limit_ms(timeout_ms), what, [&]() -> Attempt {
       auto lock = table.lock();
       auto* obj = table.find<Obj>(handle, kind);
       if (obj == nullptr) {

@@ -119,12 +119,16 @@ struct alignas(kCacheLine) ExtControl {
   alignas(kCacheLine) std::atomic<std::uint64_t> next_seq;
   std::atomic<std::uint64_t> reserve_cursor;
   std::uint8_t pad1[48];
-  // Line 2: who may sleep on `gen`, loaded by every notify; apart from the writers' line so that a
-  // reader going to sleep does not steal the line a writer is about to fetch_add. Bits 0..31: sleeper
-  // entry i is taken by a sleeper (sleeper_word); bits 32..62: sleepers that found every entry taken;
-  // bit 63: somebody reads `gen` without announcing itself, so every commit moves it.
+  // Line 2: who may sleep on `gen`, loaded by every commit and mark_read; apart from the writers'
+  // line so that a reader going to sleep does not steal the line a writer is about to fetch_add.
+  // Bits 0..31: sleeper entry i is taken by a sleeper (sleeper_word); bits 32..62: sleepers that
+  // found every entry taken; bit 63: somebody reads `gen` without announcing itself, so every
+  // commit moves it.
   alignas(kCacheLine) std::atomic<std::uint64_t> sleepers;
-  std::uint8_t pad2[56];
+  // The same encoding for the sleepers among them that wait for a free slot (a writer held back by
+  // a full segment): the only ones a mark_read has to wake. Bit 63 as in `sleepers`.
+  std::atomic<std::uint64_t> slot_sleepers;
+  std::uint8_t pad2[48];
   // Lines 3..34
   ReaderEntry readers[kMaxReaders];
   // Lines 35..42: who holds each tracked sleeper bit, so that a reap can clear a dead sleeper's.
@@ -144,6 +148,7 @@ static_assert(offsetof(ExtControl, last_reap_ns) == 56);
 static_assert(offsetof(ExtControl, next_seq) == 64);
 static_assert(offsetof(ExtControl, reserve_cursor) == 72);
 static_assert(offsetof(ExtControl, sleepers) == 128);
+static_assert(offsetof(ExtControl, slot_sleepers) == 136);
 static_assert(offsetof(ExtControl, readers) == 192);
 static_assert(offsetof(ExtControl, sleeper_entries) == 192 + kMaxReaders * kCacheLine);
 static_assert(sizeof(ExtControl) == 192 + kMaxReaders * kCacheLine + kMaxTrackedSleepers * sizeof(SleeperEntry));

@@ -28,6 +28,16 @@ void Notifier::notify_published(bool wake) const {
   advance_and_wake(wake);
 }
 
+void Notifier::notify_slot_freed() const {
+  if (sleepers_ && !wake_always_) {
+    // SYNC: seq_cst load after mark_read's seq_cst unpin: the Dekker pair of notify_published, with
+    // a sleeper that waits for a free slot, whose enter() RMWs this word before its fence and look.
+    // A sleeper waiting for a sample needs no wake-up here: a mark_read publishes none.
+    if (sleepers_->load_slot_sleepers() == 0) return;
+  }
+  advance_and_wake(false);
+}
+
 void Notifier::advance_and_wake(bool wake) const {
   // SYNC: seq_cst increment, then seq_cst load of the sleeper word; with a sleeper's seq_cst RMW of
   // that word and its seq_cst load of `gen` in wait_for_change this is a Dekker pair: no sleeper
@@ -81,7 +91,9 @@ bool Notifier::wait_for_change(std::uint64_t last, std::chrono::nanoseconds time
     const auto left = deadline - std::chrono::steady_clock::now();
     if (left <= std::chrono::nanoseconds::zero()) return false;
     if (sleepers_) {
-      const SleeperRegistry::Ticket ticket = sleepers_->enter();
+      // Not as a slot sleeper: `last` came from generation(), which marked the counter watched in
+      // both words, so every mark_read moves `gen` and then wakes by the sleeper word.
+      const SleeperRegistry::Ticket ticket = sleepers_->enter(false);
       // SYNC: seq_cst; the sleeper half of the Dekker pair in advance_and_wake() (enter() ends with a
       // seq_cst RMW).
       if (gen_.load(std::memory_order_seq_cst) == expected) platform::futex_wait(gen_, expected, left);
@@ -93,9 +105,9 @@ bool Notifier::wait_for_change(std::uint64_t last, std::chrono::nanoseconds time
   }
 }
 
-Notifier::Announcement Notifier::announce() const {
+Notifier::Announcement Notifier::announce(bool free_slot) const {
   Announcement a;
-  if (sleepers_) a.ticket = sleepers_->enter();
+  if (sleepers_) a.ticket = sleepers_->enter(free_slot);
   // SYNC: seq_cst fence after enter()'s seq_cst RMW of the sleeper word and before the caller's
   // last look at the data: the sleeper half of the Dekker pair with notify_published (see there).
   std::atomic_thread_fence(std::memory_order_seq_cst);

@@ -28,10 +28,13 @@ class Notifier {
   // for readers that sleep unannounced, see SlotExt::hidden_readers). For the rare changes:
   // discard, disconnect, eviction, reaping, a stop request.
   void notify(bool wake = false) const;
-  // The same after a commit or mark_read whose last store of what it changed (the ring entry, the
-  // unpin) was seq_cst, which lets it skip the counter too when nobody sleeps and nobody watches
-  // it: a sleeper announced itself before its last look at the data, so that look saw the change.
+  // The same after a commit whose publication was ordered seq_cst (its fence), which lets it skip
+  // the counter too when nobody sleeps and nobody watches it: a sleeper announced itself before its
+  // last look at the data, so that look saw the change.
   void notify_published(bool wake = false) const;
+  // The same after a mark_read (its seq_cst unpin), which can free a slot but publishes no sample:
+  // it skips unless a sleeper waits for a free slot (or somebody watches the counter).
+  void notify_slot_freed() const;
 
   // The counter, for callers that sleep on it unannounced (wait_for_change): marks the segment's
   // counter watched first, so that every commit moves it from then on.
@@ -39,8 +42,9 @@ class Notifier {
   bool wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const;
 
   // The register-then-check sleep: announce(), look at the data once more, then sleep() (which
-  // withdraws the announcement) or withdraw().
-  Announcement announce() const;
+  // withdraws the announcement) or withdraw(). `free_slot`: the caller waits for a free slot (or
+  // for any change), so mark_read wakes it too; otherwise only a sample (or a rarer change) does.
+  Announcement announce(bool free_slot) const;
   // Sleeps until the counter moves past `a.generation`, a wake, or `timeout`; withdraws `a`.
   // Returns whether the counter moved.
   bool sleep(const Announcement& a, std::chrono::nanoseconds timeout) const;

@@ -7,7 +7,7 @@ namespace shmslot::core {
 
 namespace sl = sleeper_word;
 
-SleeperRegistry::Ticket SleeperRegistry::enter() const {
+SleeperRegistry::Ticket SleeperRegistry::enter(bool free_slot) const {
   const auto me = static_cast<std::uint64_t>(platform::current_pid());
   for (std::uint32_t i = 0; i < kMaxTrackedSleepers; ++i) {
     SleeperEntry& entry = entries_[i];
@@ -20,20 +20,25 @@ SleeperRegistry::Ticket SleeperRegistry::enter() const {
       continue;
     }
     entry.owner_start.store(platform::current_start_time(), std::memory_order_relaxed);
-    // SYNC: seq_cst; with the caller's seq_cst load of `gen` after it, and notify's seq_cst RMW of
-    // `gen` before its seq_cst load of this word, no sleeper misses a change.
+    // SYNC: seq_cst, both; with the caller's seq_cst fence after them and a publisher's seq_cst
+    // load of the word after its publication (or notify's seq_cst RMW of `gen` before it), no
+    // sleeper misses a change. The slot word is set first: both are set before the entry's owner
+    // can leave or be reaped, and both are cleared before the entry is free.
+    if (free_slot) slot_word_.fetch_or(sl::tracked_bit(i), std::memory_order_seq_cst);
     word_.fetch_or(sl::tracked_bit(i), std::memory_order_seq_cst);
-    return Ticket{i};
+    return Ticket{i, free_slot};
   }
   // SYNC: seq_cst, as above. A count cannot be healed by a reap; it is used only past 32 sleepers.
+  if (free_slot) slot_word_.fetch_add(sl::kUntrackedOne, std::memory_order_seq_cst);
   word_.fetch_add(sl::kUntrackedOne, std::memory_order_seq_cst);
-  return Ticket{};
+  return Ticket{Ticket::kUntracked, free_slot};
 }
 
 void SleeperRegistry::leave(Ticket ticket) const {
   if (ticket.entry == Ticket::kUntracked) {
     // Relaxed: a late decrement costs at most one needless FUTEX_WAKE.
     word_.fetch_sub(sl::kUntrackedOne, std::memory_order_relaxed);
+    if (ticket.free_slot) slot_word_.fetch_sub(sl::kUntrackedOne, std::memory_order_relaxed);
     return;
   }
   if (ticket.entry >= kMaxTrackedSleepers) return;  // a ticket that records nothing (or a forged one)
@@ -49,6 +54,8 @@ void SleeperRegistry::leave(Ticket ticket) const {
   // The bit goes before the entry is free: the next claimer of this entry sets the bit itself, and
   // a clear that came after its set would hide it from every notify (a lost wake-up).
   // Relaxed: the release store of the owner below orders it before the entry can be claimed again.
+  // The slot bit is cleared whatever the ticket says: a forged ticket must not leave it behind.
+  slot_word_.fetch_and(~sl::tracked_bit(ticket.entry), std::memory_order_relaxed);
   word_.fetch_and(~sl::tracked_bit(ticket.entry), std::memory_order_relaxed);
   entry.owner_start.store(0, std::memory_order_relaxed);
   // SYNC: release; pairs with the next claimer's acq_rel CAS.
@@ -58,9 +65,14 @@ void SleeperRegistry::leave(Ticket ticket) const {
 void SleeperRegistry::watch_generation() const {
   // Relaxed load: a bit another process set with its seq_cst RMW is as good as ours (the caller's
   // seq_cst fence comes after that RMW in S once this load has read it).
-  if (sl::generation_watched(word_.load(std::memory_order_relaxed))) return;
-  // SYNC: seq_cst; the watcher half of the Dekker pair with notify_published's load of this word.
+  if (sl::generation_watched(word_.load(std::memory_order_relaxed)) &&
+      sl::generation_watched(slot_word_.load(std::memory_order_relaxed))) {
+    return;
+  }
+  // SYNC: seq_cst; the watcher half of the Dekker pairs with the publishers' loads of these words
+  // (a commit's of the first, a mark_read's of the second).
   word_.fetch_or(sl::kGenerationWatched, std::memory_order_seq_cst);
+  slot_word_.fetch_or(sl::kGenerationWatched, std::memory_order_seq_cst);
 }
 
 std::size_t SleeperRegistry::reap_dead() const {
@@ -78,6 +90,7 @@ std::size_t SleeperRegistry::reap_dead() const {
       continue;
     }
     // Relaxed: ordered before the entry is free by the release store below.
+    slot_word_.fetch_and(~sl::tracked_bit(i), std::memory_order_relaxed);
     word_.fetch_and(~sl::tracked_bit(i), std::memory_order_relaxed);
     entry.owner_start.store(0, std::memory_order_relaxed);
     // SYNC: release; pairs with the next claimer's acq_rel CAS.

@@ -79,7 +79,7 @@ class SlotEngine {
   bool wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const {
     return notifier_.wait_for_change(last, timeout);
   }
-  Notifier::Announcement announce_wait() const { return notifier_.announce(); }
+  Notifier::Announcement announce_wait(bool free_slot) const { return notifier_.announce(free_slot); }
   bool sleep_announced(const Notifier::Announcement& a, std::chrono::nanoseconds timeout) const {
     return notifier_.sleep(a, timeout);
   }

@@ -62,9 +62,9 @@ tl::expected<void, SlotError> SlotReader::mark_read(SlotHandle h, std::uint32_t 
   view_.slot_header(i).reader_mask.fetch_or(bit, std::memory_order_release);
   // SYNC: seq_cst: a release that pairs with the acquire load of the word in reserve (unpinned only
   // after the reader is done with the span), and the publication half of the Dekker pair in
-  // notify_published, for a writer that announced its wait for a free slot (a plain lock and on x86).
+  // notify_slot_freed, for a writer that announced its wait for a free slot (a plain lock and on x86).
   ext.word.fetch_and(~std::uint64_t{bit}, std::memory_order_seq_cst);
-  notifier_.notify_published();
+  notifier_.notify_slot_freed();
   return {};
 }
 

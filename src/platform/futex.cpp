@@ -10,6 +10,10 @@
 namespace shmslot::platform {
 
 namespace {
+// Relaxed: statistics, read once a run is over; next to a system call their cost is nothing.
+std::atomic<std::uint64_t> wait_calls{0};
+std::atomic<std::uint64_t> wake_calls{0};
+
 // std::atomic<uint32_t> is a plain 32-bit word (layout.hpp asserts its size), so its address is the
 // futex word the kernel compares.
 std::uint32_t* address_of(const std::atomic<std::uint32_t>& word) {
@@ -23,13 +27,19 @@ void futex_wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected, 
   timespec ts{};
   ts.tv_sec = static_cast<time_t>(secs.count());
   ts.tv_nsec = static_cast<long>((timeout - secs).count());
+  wait_calls.fetch_add(1, std::memory_order_relaxed);
   // EINTR, EAGAIN (word already differs) and ETIMEDOUT all mean "re-check": no error to report.
   ::syscall(SYS_futex, address_of(word), FUTEX_WAIT, expected, &ts, nullptr, 0);
 }
 
 int futex_wake_all(const std::atomic<std::uint32_t>& word) {
+  wake_calls.fetch_add(1, std::memory_order_relaxed);
   const long woken = ::syscall(SYS_futex, address_of(word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
   return woken > 0 ? static_cast<int>(woken) : 0;
+}
+
+FutexCalls futex_calls() {
+  return {wait_calls.load(std::memory_order_relaxed), wake_calls.load(std::memory_order_relaxed)};
 }
 
 }  // namespace shmslot::platform

@@ -26,11 +26,12 @@ inline constexpr std::chrono::milliseconds kSignalCheck{50};
 WaitLimit wait_limit(std::optional<double> timeout_s);
 
 /// Waits as wait_until does for `attempt()` (tl::expected<std::optional<V>, SlotError>; nullopt:
-/// nothing yet) to deliver, with the GIL released. Raises shmslot.Closed if `node` is closed before
-/// or during the wait, the attempt's error, TimedOut, or what a signal handler raised.
+/// nothing yet) to deliver, with the GIL released; `wait_for` as wait_until takes it. Raises
+/// shmslot.Closed if `node` is closed before or during the wait, the attempt's error, TimedOut, or
+/// what a signal handler raised.
 template <class V, class Attempt>
-V wait_interruptibly(const SegmentNode& segment, const Node& node, const char* what, std::optional<double> timeout,
-                     Attempt&& attempt) {
+V wait_interruptibly(const SegmentNode& segment, const Node& node, const char* what, WaitFor wait_for,
+                     std::optional<double> timeout, Attempt&& attempt) {
   WaitLimit limit = wait_limit(timeout);
   limit.max_sleep = kSignalCheck;
   Mapping mapping;  // keeps the segment mapped while the wait sleeps outside the mutex
@@ -45,7 +46,7 @@ V wait_interruptibly(const SegmentNode& segment, const Node& node, const char* w
   {
     pybind11::gil_scoped_release no_gil;
     auto last_check = std::chrono::steady_clock::now();
-    result = wait_until(*mapping, limit, [&]() -> tl::expected<std::optional<V>, SlotError> {
+    result = wait_until(*mapping, limit, wait_for, [&]() -> tl::expected<std::optional<V>, SlotError> {
       if (const auto now = std::chrono::steady_clock::now(); now - last_check >= kSignalCheck) {
         last_check = now;
         pybind11::gil_scoped_acquire gil;

@@ -169,7 +169,7 @@ std::optional<std::size_t> try_copy_into(ReaderNode& r, Copy which, const py::bu
 
 std::size_t copy_into(ReaderNode& r, Copy which, const py::buffer& out, std::optional<double> timeout) {
   const WritableBytes dest(out);
-  return wait_interruptibly<SlotHeader>(r.segment(), r, "the reader", timeout,
+  return wait_interruptibly<SlotHeader>(r.segment(), r, "the reader", WaitFor::Sample, timeout,
                                         [&] { return copy_step(r.reader(), which, dest.bytes()); })
       .sample_size;
 }
@@ -188,7 +188,7 @@ py::object copy_out(ReaderNode& r, Copy which, std::optional<double> timeout, bo
     if (!got) return py::none();
     size = got->sample_size;
   } else {
-    size = wait_interruptibly<SlotHeader>(r.segment(), r, "the reader", timeout,
+    size = wait_interruptibly<SlotHeader>(r.segment(), r, "the reader", WaitFor::Sample, timeout,
                                           [&] { return copy_step(r.reader(), which, out); })
                .sample_size;
   }
@@ -247,7 +247,7 @@ void bind_reader(py::module_& module) {
       .def(
           "take",
           [](const std::shared_ptr<ReaderNode>& r, std::optional<double> timeout) {
-            return wait_interruptibly<std::shared_ptr<SampleNode>>(r->segment(), *r, "the reader", timeout,
+            return wait_interruptibly<std::shared_ptr<SampleNode>>(r->segment(), *r, "the reader", WaitFor::Sample, timeout,
                                                                    [&] { return take_adopted(r); });
           },
           py::arg("timeout") = py::none(), "try_take, waiting for a sample: TimedOut after `timeout` seconds.")

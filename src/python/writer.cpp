@@ -170,7 +170,7 @@ void bind_writer(py::module_& module) {
           "write",
           [](WriterNode& w, const py::buffer& data, std::optional<double> timeout) {
             const ContiguousBytes in(data);
-            return wait_interruptibly<std::uint32_t>(w.segment(), w, "the writer", timeout,
+            return wait_interruptibly<std::uint32_t>(w.segment(), w, "the writer", WaitFor::Change, timeout,
                                                      [&] { return unless_full(w.writer().write(in.bytes())); });
           },
           py::arg("data"), py::arg("timeout") = py::none(),
@@ -186,7 +186,7 @@ void bind_writer(py::module_& module) {
       .def(
           "loan",
           [](const std::shared_ptr<WriterNode>& w, std::size_t size, std::optional<double> timeout) {
-            return wait_interruptibly<std::shared_ptr<LoanNode>>(w->segment(), *w, "the writer", timeout,
+            return wait_interruptibly<std::shared_ptr<LoanNode>>(w->segment(), *w, "the writer", WaitFor::Change, timeout,
                                                                  [&] { return unless_full(loan_adopted(w, size)); });
           },
           py::arg("size"), py::arg("timeout") = py::none(), "try_loan, waiting while the segment is full.")

@@ -65,7 +65,7 @@ class Reader {
       if (!*next) {
         // As wait_until does: announce the sleep, look once more, sleep. Woken at least every half
         // lease: a gap a dead writer left is passed only by looking again.
-        const SlotBackend::WaitAnnouncement announced = seg_.announce_wait();
+        const SlotBackend::WaitAnnouncement announced = seg_.announce_wait(WaitFor::Sample);
         next = seg_.next_unread_slot(index_);
         if (!next || *next) {
           seg_.withdraw_wait(announced);

@@ -119,7 +119,7 @@ class Writer {
   tl::expected<FlatLoan<RecoverySample>, int> loan_blocking() {
     const auto deadline = Clock::now() + kStall;
     for (;;) {
-      const SlotBackend::WaitAnnouncement announced = seg_.announce_wait();
+      const SlotBackend::WaitAnnouncement announced = seg_.announce_wait(WaitFor::Change);
       auto loan = word_.step(Phase::Reserve, [&] { return writer_.loan(); });
       if (loan) {
         seg_.withdraw_wait(announced);

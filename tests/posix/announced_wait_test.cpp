@@ -208,19 +208,45 @@ TEST(AnnouncedWait, AWriterHeldBackByAFullSegmentIsWokenByEveryMarkRead) {
 TEST(AnnouncedWait, AnAnnouncementEndsWithoutAMarkWhicheverWayItEnds) {
   TempFlinkDir dir;
   PosixSlotAllocator seg = make_segment(dir.flink("a"), 4);
-  const auto withdrawn = seg.announce_wait();
+  const auto withdrawn = seg.announce_wait(WaitFor::Change);
   EXPECT_EQ(seg.snapshot().waiters, 1U);
   seg.withdraw_wait(withdrawn);
   EXPECT_EQ(seg.snapshot().waiters, 0U);
-  const auto slept = seg.announce_wait();
+  const auto slept = seg.announce_wait(WaitFor::Change);
   EXPECT_FALSE(seg.sleep_announced(slept, 1ms));  // nothing changed: it returns by its timeout
   EXPECT_EQ(seg.snapshot().waiters, 0U);
   // A change after the announcement ends the sleep at once (the counter moved past the one read).
-  const auto changed = seg.announce_wait();
+  const auto changed = seg.announce_wait(WaitFor::Change);
   seg.wake_waiters();
   EXPECT_TRUE(seg.sleep_announced(changed, kHangGuard));
   EXPECT_EQ(seg.snapshot().waiters, 0U);
   EXPECT_FALSE(seg.snapshot().generation_watched);
+}
+
+TEST(AnnouncedWait, AMarkReadMovesTheCounterOnlyForAWaiterOfAFreeSlot) {
+  TempFlinkDir dir;
+  PosixSlotAllocator seg = make_segment(dir.flink("a"), 4);
+  auto reader = Reader::registered(seg);
+  ASSERT_TRUE(reader);
+  Writer writer(seg);
+  ASSERT_TRUE(writer.write(number(1)));
+  ASSERT_TRUE(writer.write(number(2)));
+  std::array<std::byte, 8> got{};
+  // A waiter for a sample (another reader) is announced: the commit wakes it, a mark_read does not.
+  const auto sample = seg.announce_wait(WaitFor::Sample);
+  const std::uint32_t before_mark = generation_of(seg);
+  ASSERT_TRUE(reader->take_into(got));
+  EXPECT_EQ(generation_of(seg), before_mark);
+  ASSERT_TRUE(writer.write(number(3)));
+  EXPECT_NE(generation_of(seg), before_mark);
+  seg.withdraw_wait(sample);
+  // A waiter for a free slot (a writer) is announced: the mark_read moves the counter.
+  const auto slot = seg.announce_wait(WaitFor::Change);
+  const std::uint32_t before_slot = generation_of(seg);
+  ASSERT_TRUE(reader->take_into(got));
+  EXPECT_NE(generation_of(seg), before_slot);
+  seg.withdraw_wait(slot);
+  EXPECT_EQ(seg.snapshot().waiters, 0U);
 }
 
 TEST(AnnouncedWait, AWriterHeldBackByAReaderThatUnregistersIsWoken) {
@@ -248,7 +274,7 @@ TEST(AnnouncedWait, AWriterHeldBackByAReaderThatUnregistersIsWoken) {
 TEST(AnnouncedWait, AWithdrawalOfATicketThatRecordsNothingTouchesNoSleeper) {
   TempFlinkDir dir;
   PosixSlotAllocator seg = make_segment(dir.flink("a"), 4);
-  const auto open = seg.announce_wait();
+  const auto open = seg.announce_wait(WaitFor::Change);
   ASSERT_EQ(seg.snapshot().waiters, 1U);
   seg.withdraw_wait({});                                   // a default announcement records nothing
   seg.withdraw_wait({open.generation, 1U << 28});          // nor does a ticket no registry hands out

@@ -239,7 +239,7 @@ class Recorder {
     for (Source& s : sources_) {
       if (s.gone) continue;
       const auto slice = live == 1 ? limit : std::min<std::chrono::steady_clock::duration>(limit, kWaitSliceEach);
-      const SlotBackend::WaitAnnouncement announced = s.segment.announce_wait();
+      const SlotBackend::WaitAnnouncement announced = s.segment.announce_wait(WaitFor::Sample);
       const auto next = s.segment.next_unread_slot(s.reader);
       if (!next || *next) {  // something to take (an error shows up again when it is taken)
         s.segment.withdraw_wait(announced);

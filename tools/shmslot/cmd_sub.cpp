@@ -115,7 +115,7 @@ End read_loop(const Options& o, PosixSlotAllocator& segment, Tally& tally, std::
     if (o.max != 0 && tally.received >= o.max) return End::Max;
     if (o.timeout_s > 0) limit.deadline = Clock::now() + timeout;  // measured from the last sample
     std::optional<End> end;  // why the wait below gave up, when it was not for a slot error
-    auto header = wait_until(segment, limit, [&]() -> tl::expected<std::optional<SlotHeader>, SlotError> {
+    auto header = wait_until(segment, limit, WaitFor::Sample, [&]() -> tl::expected<std::optional<SlotHeader>, SlotError> {
       auto got = reader.take_into(buffer);
       if (!got || *got) return got;
       const auto stop = [&](End why) -> tl::expected<std::optional<SlotHeader>, SlotError> {

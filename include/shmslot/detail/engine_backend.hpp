@@ -43,7 +43,7 @@ class EngineBackend : public SlotBackend {
   std::uint64_t notify_generation() const override;
   void wake_waiters() const override;
   bool wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const override;
-  WaitAnnouncement announce_wait() const override;
+  WaitAnnouncement announce_wait(WaitFor what) const override;
   bool sleep_announced(const WaitAnnouncement& announced, std::chrono::nanoseconds timeout) const override;
   void withdraw_wait(const WaitAnnouncement& announced) const override;
 
