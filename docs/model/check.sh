@@ -10,7 +10,7 @@
 #
 # Exits non-zero on any failure. Needs spin and gcc; works in a temporary directory, so nothing is
 # written next to the models. The runs are spread over the cores (JOBS); on 2 cores the whole
-# check takes about 50 s (90 s of CPU) and at most 1.8 GB.
+# check takes about 90 s (150 s of CPU) and at most 2.1 GB.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

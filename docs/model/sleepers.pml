@@ -30,8 +30,9 @@
  * the model must show that this costs that sleeper at most its own wake-up (its wait then ends by
  * its timeout), never another sleeper's.
  *
- * NN = 1 keeps check.sh's run short (8 M states); `spin -DNN=2 -a` checks two publications, so
- * that a woken waiter sleeps again and re-claims the entry (114 M states, about 6 GB: README.md).
+ * NN = 1 keeps check.sh's run short (30 M states, 1.5 GB); `spin -DNN=2 -a` checks two
+ * publications, so that a woken waiter sleeps again and re-claims the entry (114 M states and about
+ * 6 GB before the slot sleeper word; well beyond 10 GB with it: README.md).
  *
  * Self-test switches (check.sh expects spin to report an error for each):
  *   BUG_REAP_NO_MARK        reap_dead clears the bit without first taking the entry with its
@@ -41,10 +42,12 @@
  *                           claimer set is cleared under it
  *   BUG_LEAVE_UNMARKED      leave clears its bit before it takes the entry back: after a
  *                           misjudged reap, the bit it clears is the new claimer's
- *   BUG_WAKE_ON_FIRST_LOAD  notify_published decides the FUTEX_WAKE from its first load of the word
- *                           (the one that saw only the watched bit) instead of reloading it after
- *                           moving `gen`: a legacy watcher that registers between that load and the
- *                           increment, and finds `gen` not yet moved, sleeps through the change
+ *   BUG_WAKE_ON_FIRST_LOAD  a commit's notify_published decides the FUTEX_WAKE from its first load
+ *                           of the word (the one that saw only the watched bit) instead of
+ *                           reloading it after moving `gen`: a legacy watcher that registers
+ *                           between that load and the increment, and finds `gen` not yet moved,
+ *                           sleeps through the change (a mark_read's first load is of the slot word,
+ *                           which never names the watcher: BUG_SLOT_RELOAD covers that one)
  *   BUG_REAP_KEEPS_SLOT_MARK  reap_dead clears the dead sleeper's bit in the sleeper word only: its
  *                           mark in the slot word stays, and every later mark_read moves `gen`
  *                           and calls FUTEX_WAKE for nobody
@@ -106,19 +109,15 @@ proctype Notifier() {
         go = watched || tracked != 0 || untracked != 0
 #endif
      :: else ->
-#ifdef BUG_WAKE_ON_FIRST_LOAD
-        atomic { go = slot_watched || slot_tracked != 0 || slot_untracked != 0;
-                 any = slot_tracked != 0 || slot_untracked != 0 }
-#else
         go = slot_watched || slot_tracked != 0 || slot_untracked != 0
-#endif
      fi;
      if
      :: go ->
         gen++;
 #if defined(BUG_WAKE_ON_FIRST_LOAD)
-        if                                          /* the wake decided by the first load */
-        :: any -> futex_wake_all()
+        if                                          /* a commit's wake decided by its first load */
+        :: !freed && any -> futex_wake_all()
+        :: freed && (tracked != 0 || untracked != 0) -> futex_wake_all()
         :: else -> skip
         fi;
 #elif defined(BUG_SLOT_RELOAD)
