@@ -3,30 +3,36 @@
  * (src/core/sleeper_registry.cpp, src/core/notifier.cpp; docs/protocol.md, "Notification"),
  * checked with spin by docs/model/check.sh beside slot_protocol.pml.
  *
- * A notifier publishes NN times (`published`, the data a waiter looks at) and after each
- * publication runs notify_published: it leaves `gen` alone when the sleeper word is empty, else
- * moves `gen` on and reloads the word to decide the FUTEX_WAKE. Two waiters wait for something
- * past what their first look found. Sleeper 0 is a legacy watcher (notify_generation /
- * wait_for_change): it sets the sticky watched bit, reads `gen`, looks, and then registers and
- * sleeps on `gen`. Sleeper 1 is an announced waiter (wait_until): it registers, reads `gen`,
- * looks again, and only then sleeps on `gen`; it may be SIGKILLed at any step (its futex wait ends
- * with it, its entry and its bit stay). Two reapers run reap_dead at any time, once each. ONE
- * tracked entry stands for the 32, so that it is fought over and re-used: a sleeper that finds it
- * taken counts itself in the untracked half of the word. Every step is one Promela step (an RMW
- * one atomic block): sequential consistency, as in slot_protocol.pml; the seq_cst Dekker pairs are
- * argued in protocol.md and notifier.cpp.
+ * A notifier publishes NN times (`published`, the data a waiter looks at). Each publication is,
+ * nondeterministically, a commit, which runs notify_published and loads the sleeper word, or a
+ * mark_read, which runs notify_slot_freed and loads the slot sleeper word; either leaves `gen`
+ * alone when the word it loaded is empty, else moves `gen` on and reloads the SLEEPER word to
+ * decide the FUTEX_WAKE. Two waiters wait for something past what their first look found.
+ * Sleeper 0 is a legacy watcher (notify_generation / wait_for_change): it sets the sticky watched
+ * bit in both words, reads `gen`, looks, and then registers (in the sleeper word only) and sleeps
+ * on `gen`. Sleeper 1 is an announced waiter for a free slot or any change (wait_until,
+ * WaitFor::Change): it registers in the slot word and then in the sleeper word, reads `gen`, looks
+ * again, and only then sleeps on `gen`; it may be SIGKILLed at any step (its futex wait ends with
+ * it, its entry and its bits stay). Two reapers run reap_dead at any time, once each. ONE tracked
+ * entry stands for the 32, so that it is fought over and re-used: a sleeper that finds it taken
+ * counts itself in the untracked half of the word(s). Every step is one Promela step (an RMW one
+ * atomic block): sequential consistency, as in slot_protocol.pml; the seq_cst Dekker pairs are
+ * argued in protocol.md and notifier.cpp. (A sleeper waiting for a sample only, WaitFor::Sample,
+ * registers as the legacy watcher does, in the sleeper word only, and is woken by commits, which
+ * load that word: slot_protocol.pml checks it against mark_read.)
  *
  * Checked: no lost wake-up (Watchdog: when nothing can move, no live waiter is asleep while
  * `published` is past what it saw; a waiter blocked at the end is also an invalid end state), and
- * once everybody has gone one more reap clears every tracked bit (a dead sleeper's mark is always
- * cleared; only a killed sleeper counted untracked stays counted).
+ * once everybody has gone one more reap clears every tracked bit in both words (a dead sleeper's
+ * marks are always cleared; only a killed sleeper counted untracked stays counted).
  *
  * A reaper may also misjudge the second sleeper dead while it lives (an unreadable /proc entry):
  * the model must show that this costs that sleeper at most its own wake-up (its wait then ends by
  * its timeout), never another sleeper's.
  *
- * NN = 1 keeps check.sh's run short (8 M states); `spin -DNN=2 -a` checks two publications, so
- * that a woken waiter sleeps again and re-claims the entry (114 M states, about 6 GB: README.md).
+ * NN = 1 keeps check.sh's run short (30 M states, 1.5 GB); `spin -DNN=2 -a` checks two
+ * publications, so that a woken waiter sleeps again and re-claims the entry (114 M states and about
+ * 6 GB before the slot sleeper word; well beyond 10 GB with it: README.md).
  *
  * Self-test switches (check.sh expects spin to report an error for each):
  *   BUG_REAP_NO_MARK        reap_dead clears the bit without first taking the entry with its
@@ -36,10 +42,18 @@
  *                           claimer set is cleared under it
  *   BUG_LEAVE_UNMARKED      leave clears its bit before it takes the entry back: after a
  *                           misjudged reap, the bit it clears is the new claimer's
- *   BUG_WAKE_ON_FIRST_LOAD  notify_published decides the FUTEX_WAKE from its first load of the word
- *                           (the one that saw only the watched bit) instead of reloading it after
- *                           moving `gen`: a legacy watcher that registers between that load and the
- *                           increment, and finds `gen` not yet moved, sleeps through the change
+ *   BUG_WAKE_ON_FIRST_LOAD  a commit's notify_published decides the FUTEX_WAKE from its first load
+ *                           of the word (the one that saw only the watched bit) instead of
+ *                           reloading it after moving `gen`: a legacy watcher that registers
+ *                           between that load and the increment, and finds `gen` not yet moved,
+ *                           sleeps through the change (a mark_read's first load is of the slot word,
+ *                           which never names the watcher: BUG_SLOT_RELOAD covers that one)
+ *   BUG_REAP_KEEPS_SLOT_MARK  reap_dead clears the dead sleeper's bit in the sleeper word only: its
+ *                           mark in the slot word stays, and every later mark_read moves `gen`
+ *                           and calls FUTEX_WAKE for nobody
+ *   BUG_SLOT_RELOAD         notify_slot_freed reloads the slot word, not the sleeper word, to decide
+ *                           the FUTEX_WAKE: a legacy watcher (registered in the sleeper word only)
+ *                           asleep on `gen` sleeps through a mark_read that moved `gen`
  */
 
 #ifndef NN
@@ -55,39 +69,61 @@ byte published;      /* the data: samples published so far (the ring entry, a fr
 bool watched;        /* bit 63 of the sleeper word: generation watched (sticky) */
 byte tracked;        /* bit 0 of the sleeper word: the one entry's bit */
 byte untracked;      /* the upper half of the word: a count */
+bool slot_watched;   /* the same three in the slot sleeper word (slot_sleepers) */
+byte slot_tracked;
+byte slot_untracked;
 byte owner;          /* the entry's owner word: FREE, p + 1, MARK, or LEAVING + p */
 bool alive[NP];
 bool asleep[NP];     /* queued on the futex (kernel state) */
 byte seen[NP];       /* what waiter p found at its first look: it waits for published > seen[p] */
 bool kill_it;        /* the killer's signal to sleeper NP - 1 */
 bool counted[NP];    /* ghost: sleeper p is in the untracked count */
+bool slot_counted;   /* ghost: sleeper NP - 1 is in the slot word's untracked count */
 bool misjudged;      /* ghost: a reaper took the live sleeper NP - 1 for dead */
 
 inline futex_wake_all() {
   atomic { asleep[0] = 0; asleep[1] = 0 }
 }
 
-/* notify_published after each of NN publications: the publishing store (seq_cst), a seq_cst load
-   of the sleeper word; nobody watching and nobody in it -> gen is left alone. Otherwise
-   advance_and_wake: gen.fetch_add(1, seq_cst), then a second seq_cst load decides the FUTEX_WAKE
+/* After each of NN publications (the publishing store, seq_cst): a commit's notify_published
+   loads the sleeper word (seq_cst), a mark_read's notify_slot_freed the slot sleeper word; nobody
+   watching and nobody in it -> gen is left alone. Otherwise advance_and_wake:
+   gen.fetch_add(1, seq_cst), then a seq_cst load of the sleeper word (for a mark_read too: it names
+   every sleeper, the legacy watcher's registration included) decides the FUTEX_WAKE
    (anyone_asleep: a bit or a count; the watched bit alone wakes nobody). */
 proctype Notifier() {
   byte k = 0;
-  bool go, any;
+  bool go, any, freed;
   do
   :: k < NN ->
      published++;
+     if
+     :: freed = 0                                   /* a commit */
+     :: freed = 1                                   /* a mark_read: it freed a slot */
+     fi;
+     if
+     :: !freed ->
 #ifdef BUG_WAKE_ON_FIRST_LOAD
-     atomic { go = watched || tracked != 0 || untracked != 0; any = tracked != 0 || untracked != 0 };
+        atomic { go = watched || tracked != 0 || untracked != 0; any = tracked != 0 || untracked != 0 }
 #else
-     go = watched || tracked != 0 || untracked != 0;
+        go = watched || tracked != 0 || untracked != 0
 #endif
+     :: else ->
+        go = slot_watched || slot_tracked != 0 || slot_untracked != 0
+     fi;
      if
      :: go ->
         gen++;
-#ifdef BUG_WAKE_ON_FIRST_LOAD
-        if                                          /* the wake decided by the first load */
-        :: any -> futex_wake_all()
+#if defined(BUG_WAKE_ON_FIRST_LOAD)
+        if                                          /* a commit's wake decided by its first load */
+        :: !freed && any -> futex_wake_all()
+        :: freed && (tracked != 0 || untracked != 0) -> futex_wake_all()
+        :: else -> skip
+        fi;
+#elif defined(BUG_SLOT_RELOAD)
+        if                                          /* a mark_read reloads the slot word */
+        :: !freed && (tracked != 0 || untracked != 0) -> futex_wake_all()
+        :: freed && (slot_tracked != 0 || slot_untracked != 0) -> futex_wake_all()
         :: else -> skip
         fi;
 #else
@@ -99,12 +135,15 @@ proctype Notifier() {
         go = 0
      :: else -> skip
      fi;
-     atomic { k++; any = 0 }
+     atomic { k++; any = 0; freed = 0 }
   :: else -> break
   od
 }
 
-/* SleeperRegistry::enter: claim the entry (CAS), then set its bit; or count untracked */
+/* SleeperRegistry::enter(free_slot): claim the entry (CAS), then set its bit, in the slot word
+   first when free_slot; or count untracked, the same way. Sleeper NP - 1 waits for a free slot. */
+#define SLOT_WAITER(p) ((p) == NP - 1)
+
 inline enter(p) {
   atomic {
     if
@@ -113,8 +152,12 @@ inline enter(p) {
     fi
   };
   if
-  :: mine -> tracked = 1                         /* fetch_or(bit, seq_cst) */
-  :: else -> atomic { untracked++; counted[p] = 1 }   /* fetch_add(1 << 32, seq_cst) */
+  :: mine ->
+     if :: SLOT_WAITER(p) -> slot_tracked = 1 :: else -> skip fi;   /* fetch_or(bit, seq_cst) */
+     tracked = 1                                                   /* fetch_or(bit, seq_cst) */
+  :: else ->
+     if :: SLOT_WAITER(p) -> atomic { slot_untracked++; slot_counted = 1 } :: else -> skip fi;
+     atomic { untracked++; counted[p] = 1 }                        /* fetch_add(1 << 32, seq_cst) */
   fi
 }
 
@@ -124,20 +167,25 @@ inline leave(p) {
   :: mine ->
 #if defined(BUG_LEAVE_FREE_FIRST)
      atomic { if :: owner == p + 1 -> owner = FREE :: else -> skip fi };
+     slot_tracked = 0;
      tracked = 0
 #elif defined(BUG_LEAVE_UNMARKED)
+     slot_tracked = 0;
      tracked = 0;
      atomic { if :: owner == p + 1 -> owner = FREE :: else -> skip fi }
 #else
-     /* CAS me -> my marker (acq_rel); only then fetch_and(~bit) and store 0 (release) */
+     /* CAS me -> my marker (acq_rel); only then fetch_and(~bit) of the slot word (whatever the
+        ticket says) and of the sleeper word, and store 0 (release) */
      atomic { if :: owner == p + 1 -> owner = LEAVING + p; won = 1 :: else -> won = 0 fi };
      if
-     :: won -> tracked = 0; owner = FREE
+     :: won -> slot_tracked = 0; tracked = 0; owner = FREE
      :: else -> skip                             /* a reap took it: nothing here is ours */
      fi;
      won = 0
 #endif
-  :: else -> atomic { untracked--; counted[p] = 0 }
+  :: else ->
+     atomic { untracked--; counted[p] = 0 };     /* fetch_sub(1 << 32), sleeper word first */
+     if :: SLOT_WAITER(p) -> atomic { slot_untracked--; slot_counted = 0 } :: else -> skip fi
   fi;
   mine = 0
 }
@@ -152,7 +200,8 @@ inline futex_wait(p) {
 /* Sleeper p, a legacy watcher: notify_generation() (set the watched bit once, a seq_cst fence,
    read gen), a look at the data, then wait_for_change(last) until something new is published. */
 inline legacy_wait(p) {
-  watched = 1;                                   /* watch_generation: fetch_or(seq_cst), sticky */
+  watched = 1;                                   /* watch_generation: fetch_or(seq_cst), sticky, */
+  slot_watched = 1;                              /* in the sleeper word, then in the slot word */
   last = gen;
   seen[p] = published;                           /* the look: nothing new yet */
   do
@@ -174,8 +223,9 @@ inline legacy_wait(p) {
   od
 }
 
-/* Sleeper p, an announced waiter (wait_until): a first look; then announce (enter, a seq_cst fence,
-   read gen), look again, and sleep on gen only if that look finds nothing; leave, and again. */
+/* Sleeper p, an announced waiter (wait_until, WaitFor::Change): a first look; then announce
+   (enter as a slot sleeper, a seq_cst fence, read gen), look again, and sleep on gen only if that
+   look finds nothing; leave, and again. */
 inline announced_wait(p) {
   seen[p] = published;                           /* the first try: nothing new yet */
   do
@@ -225,12 +275,17 @@ inline reap_dead() {
   if
   :: judged_dead ->
 #ifdef BUG_REAP_NO_MARK
+     slot_tracked = 0;
      tracked = 0;
      atomic { if :: owner == o -> owner = FREE :: else -> skip fi }
 #else
      atomic { if :: owner == o -> owner = MARK; won = 1 :: else -> won = 0 fi };  /* CAS -> marker */
      if
-     :: won -> tracked = 0; owner = FREE           /* fetch_and(~bit), then store 0 (release) */
+     :: won ->                                     /* fetch_and(~bit) of both words, store 0 (release) */
+#ifndef BUG_REAP_KEEPS_SLOT_MARK
+        slot_tracked = 0;
+#endif
+        tracked = 0; owner = FREE
      :: else -> skip
      fi
 #endif
@@ -272,7 +327,9 @@ init {
   };
   _nr_pr == 3;                                      /* everybody has gone (Watchdog, Timeout stay) */
   reap_dead();
-  /* A count has no owner to reap: only a sleeper killed while counted may leave one (the real
-     registry counts only past 32 simultaneous sleepers; docs/protocol.md). */
-  assert(misjudged || (tracked == 0 && untracked == counted[NP - 1]))
+  /* No tracked bit is left in either word. A count has no owner to reap: only a sleeper killed
+     while counted may leave one (the real registry counts only past 32 simultaneous sleepers;
+     docs/protocol.md). */
+  assert(misjudged || (tracked == 0 && slot_tracked == 0 &&
+                       untracked == counted[NP - 1] && slot_untracked == slot_counted))
 }

@@ -11,18 +11,22 @@
  *
  *   Writer      reserve (SlotWriter::reserve_once + all_done/cursor_past), payload stores,
  *               commit (SlotWriter::commit, publish_in_order), notify_published; when full it
- *               announces its wait, looks once more, and sleeps on `gen`.
+ *               announces its wait for a free slot, looks once more, and sleeps on `gen`.
  *   CopyReader  reader index 0: next_unread, copying read (copy_out: word, seq, payload words,
  *               re-check), mark_read (pin CAS, cursor CAS, fetch_or reader_mask, unpin,
- *               notify_published).
+ *               notify_slot_freed).
  *   PinReader   reader index 1: next_unread, zero-copy read (read_ptr: pin CAS, payload read while
  *               pinned), mark_read (already pinned), may disconnect once (disconnect + unregister).
  *
- * Notification (Notifier, wait_until): a commit or mark_read that finds nobody announced leaves
- * `gen` alone (notify_published); disconnect and a mark_read of a sample already gone always move
- * it (notify). A process with nothing to do announces (`waiters`, the sleeper word), reads `gen`,
- * looks once more, and only then sleeps on `gen`: the publisher's store then load of `waiters` and
- * the sleeper's increment then look are the Dekker pair that leaves no sleeper behind.
+ * Notification (Notifier, wait_until): a commit that finds nobody announced in `waiters` (the
+ * sleeper word) leaves `gen` alone (notify_published); a mark_read that finds nobody announced in
+ * `slot_waiters` (the slot sleeper word: sleepers waiting for a free slot) leaves it alone too
+ * (notify_slot_freed); disconnect and a mark_read of a sample already gone always move it (notify).
+ * A process with nothing to do announces (the writer, waiting for a free slot, in `slot_waiters`
+ * and then in `waiters`; a reader, waiting for a sample, in `waiters` only), reads `gen`, looks
+ * once more, and only then sleeps on `gen`: the publisher's store then load of the word it checks
+ * and the sleeper's increment of that word then look are the Dekker pair that leaves no sleeper
+ * behind.
  *
  * The initial active mask is chosen nondeterministically: both readers, or only one of them (the
  * other reads best-effort, may be lapped and lose samples, and exercises the seqlock re-check,
@@ -31,10 +35,14 @@
  * Self-test switches (check.sh builds each and expects spin to report an error):
  *   BUG_NO_RECHECK           copy_out accepts the copy without re-loading the word / seq
  *   BUG_IGNORE_HOLD          reserve ignores the hold (pin) bits
- *   BUG_NOTIFY_ORDER         notify_published loads `waiters` before the publishing store (the
- *                            commit's ring entry, mark_read's unpin): breaks the Dekker pair
+ *   BUG_NOTIFY_ORDER         the notify loads its word before the publishing store (a commit's
+ *                            `waiters` before its ring entry, a mark_read's `slot_waiters` before
+ *                            its unpin): breaks the Dekker pair
  *   BUG_ANNOUNCE_AFTER_LOOK  a waiter sleeps right after announcing, without looking again: a
  *                            commit between its last look and its announcement wakes nobody
+ *   BUG_WRITER_WAITS_AS_READER  the writer announces its wait for a free slot in `waiters` only,
+ *                            as if it waited for a sample: a mark_read that frees a slot finds
+ *                            `slot_waiters` empty, leaves `gen` alone, and the writer sleeps on
  */
 
 #define N   2              /* slots */
@@ -64,7 +72,8 @@ byte  ring_slot[N];
 byte  cursor[NR];      /* ReaderEntry::cursor: next sequence number reader r expects */
 byte  amask;          /* the writer's active mask (registered readers) */
 byte  gen;             /* header gen: change counter and futex word */
-byte  waiters;         /* ExtControl::waiters */
+byte  waiters;         /* ExtControl::sleepers: every announced sleeper (as a count) */
+byte  slot_waiters;    /* ExtControl::slot_sleepers: the sleepers that wait for a free slot */
 
 /* ---- the futex (kernel state) ----------------------------------------------------------------- */
 bool  asleep[3];       /* process slot p is queued on the futex: 0 writer, 1 CopyReader, 2 PinReader */
@@ -97,8 +106,8 @@ inline notify() {
   advance_and_wake()
 }
 
-/* notify_published(), called right after the publishing store (the ring entry of a commit, the
-   unpin of a mark_read): load(seq_cst) of the sleeper word; nobody announced -> gen is left alone.
+/* notify_published(), called right after a commit's publishing store (its ring entry):
+   load(seq_cst) of the sleeper word; nobody announced -> gen is left alone.
    With BUG_NOTIFY_ORDER the caller loaded the word into `nw` BEFORE its publishing store. */
 inline notify_published() {
 #ifdef BUG_NOTIFY_ORDER
@@ -115,19 +124,52 @@ inline notify_published() {
 #endif
 }
 
+/* notify_slot_freed(), called right after a mark_read's publishing store (its unpin):
+   load(seq_cst) of the slot sleeper word; nobody waits for a free slot -> gen is left alone.
+   Otherwise advance_and_wake, which reloads the sleeper word (`waiters`), not the slot word.
+   With BUG_NOTIFY_ORDER the caller loaded the slot word into `nw` BEFORE its unpin. */
+inline notify_slot_freed() {
+#ifdef BUG_NOTIFY_ORDER
+  if
+  :: nw > 0 -> advance_and_wake()
+  :: else -> skip
+  fi;
+  nw = 0
+#else
+  if
+  :: slot_waiters > 0 -> advance_and_wake()
+  :: else -> skip
+  fi
+#endif
+}
+
 #ifdef BUG_NOTIFY_ORDER
 #define EARLY_LOAD nw = waiters
+#define EARLY_SLOT_LOAD nw = slot_waiters
 #else
 #define EARLY_LOAD skip
+#define EARLY_SLOT_LOAD skip
 #endif
 
 /* The waiting side of every blocking call (wait_until): a look that finds nothing announces the
    sleep (announce: the sleeper word's seq_cst RMW, a seq_cst fence, then gen into g) and looks once
    more; a second look that finds nothing sleeps (FUTEX_WAIT on gen == g, the kernel's compare and
    the queueing as one step, blocked until a FUTEX_WAKE) and then withdraws (leave). A look that
-   finds something withdraws an announcement it made. `p` is the process's futex slot. */
+   finds something withdraws an announcement it made. `p` is the process's futex slot: 0 is the
+   writer, which waits for a free slot (WaitFor::Change) and so announces in `slot_waiters` first;
+   the readers wait for a sample (WaitFor::Sample) and announce in `waiters` only. */
+#ifdef BUG_WRITER_WAITS_AS_READER
+#define SLOT_SLEEPER(p) 0
+#else
+#define SLOT_SLEEPER(p) ((p) == 0)
+#endif
+
 inline announce(p) {
-  waiters++;                               /* SleeperRegistry::enter: seq_cst RMW of the word */
+  if                                       /* SleeperRegistry::enter(free_slot): seq_cst RMWs, */
+  :: SLOT_SLEEPER(p) -> slot_waiters++     /* the slot word first, */
+  :: else -> skip
+  fi;
+  waiters++;                               /* then the sleeper word */
   g = gen;                                 /* after the seq_cst fence */
   announced = 1
 }
@@ -138,8 +180,10 @@ inline sleep_announced(p) {
   withdraw(p)
 }
 
+/* SleeperRegistry::leave: the slot word, then the sleeper word, as one step (the withdrawing
+   process is awake and looks again after it, so no wake-up can be lost in between) */
 inline withdraw(p) {
-  atomic { waiters--; announced = 0; g = 0 }   /* SleeperRegistry::leave */
+  atomic { if :: SLOT_SLEEPER(p) -> slot_waiters-- :: else -> skip fi; waiters--; announced = 0; g = 0 }
 }
 
 /* nothing found by a look: announce and look again, or (announced already) sleep */
@@ -228,7 +272,8 @@ inline deliver(r, id) {
   delivered[r]++
 }
 
-/* mark_read(handle, r): pin (unless pinned already), cursor CAS, fetch_or reader_mask, unpin */
+/* mark_read(handle, r): pin (unless pinned already), cursor CAS, fetch_or reader_mask, unpin,
+   notify_slot_freed */
 inline mark_read(r, rbit) {
   atomic {                                                /* load + CAS loop, as one step */
     if
@@ -243,12 +288,12 @@ inline mark_read(r, rbit) {
   };
   if
   :: pinok ->
-     EARLY_LOAD;
+     EARLY_SLOT_LOAD;
      sq = seq[hs];
      atomic { if :: cursor[r] == sq -> cursor[r] = sq + 1 :: else -> skip fi };   /* cursor CAS */
      rmask[hs] = rmask[hs] | rbit;                                                /* fetch_or */
      atomic { word[hs] = word[hs] & ~rbit; pinned[r] = -1 };                      /* fetch_and: unpin */
-     notify_published()
+     notify_slot_freed()
   :: else -> notify()                                       /* gone: nothing to mark, plain notify */
   fi
 }
