@@ -214,7 +214,8 @@ struct Ring {
   std::byte* slots;
   std::size_t count;
   std::size_t stride;
-  std::byte* slot(std::uint64_t i) const { return slots + (i % count) * stride; }
+  std::size_t payload_offset;  // where a sample starts in its slot
+  std::byte* slot(std::uint64_t i) const { return slots + (i % count) * stride + payload_offset; }
 };
 
 int ring_reader(const StreamConfig& cfg, Ring ring, Shared* shared) {
@@ -352,13 +353,16 @@ StreamResult run_stream(const StreamConfig& config) {
       return r;
     }
     auto* shared = shared_region.as<Shared>();
-    // The slot stride of a segment: its 16-byte slot header makes a 64 B sample span two lines.
-    const std::size_t stride = cfg.system == StreamSystem::ShmRingSlotStride
-                                   ? (kSlotHeaderSize + cfg.size + 63) & ~std::size_t{63}
-                                   : (cfg.size + 63) & ~std::size_t{63};
-    SharedRegion ring_region(ring_system ? sizeof(RingControl) + cfg.slot_count * stride : 64);
+    // A segment's slots: 16-byte header + payload rounded up to 64 bytes, the first at 32 mod 64
+    // (after ZeroDDS's 32-byte header), so a payload starts at 48 mod 64 and a 64 B sample spans
+    // two lines. The slot-stride ring lays its samples out the same way.
+    const bool slot_stride = cfg.system == StreamSystem::ShmRingSlotStride;
+    const std::size_t stride = slot_stride ? (kSlotHeaderSize + cfg.size + 63) & ~std::size_t{63}
+                                           : (cfg.size + 63) & ~std::size_t{63};
+    const std::size_t payload_offset = slot_stride ? 32 + kSlotHeaderSize : 0;
+    SharedRegion ring_region(ring_system ? sizeof(RingControl) + cfg.slot_count * stride + 64 : 64);
     const Ring ring{ring_region.as<RingControl>(), static_cast<std::byte*>(ring_region.data()) + sizeof(RingControl),
-                    cfg.slot_count, stride};
+                    cfg.slot_count, stride, payload_offset};
     TempDir dir;
     std::optional<PosixSlotAllocator> seg;
     const std::string flink = dir.path() + "/stream.flink";

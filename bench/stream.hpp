@@ -13,7 +13,7 @@ namespace shmslot::bench {
 enum class StreamSystem {
   Shmslot,     ///< one PosixSlotAllocator segment, every reader in the writer's active mask
   ShmRing,     ///< raw floor: SPSC ring in shared memory, memcpy in and memcpy out, spinning
-  ShmRingSlotStride,  ///< the same ring with a segment's slot stride (16-byte header + payload, to 64 B)
+  ShmRingSlotStride,  ///< the same ring laid out as a segment's slots (128 B apart at 64 B, payload at 48 mod 64)
   MemcpyOnly,  ///< context: one process, one core, the same two memcpys per sample, no other core
 };
 

@@ -11,7 +11,7 @@
  * Sleeper 0 is a legacy watcher (notify_generation / wait_for_change): it sets the sticky watched
  * bit in both words, reads `gen`, looks, and then registers (in the sleeper word only) and sleeps
  * on `gen`. Sleeper 1 is an announced waiter for a free slot or any change (wait_until,
- * WaitFor::Change): it registers in the slot word and then in the sleeper word, reads `gen`, looks
+ * WaitFor::Change): it registers in the sleeper word and then in the slot word, reads `gen`, looks
  * again, and only then sleeps on `gen`; it may be SIGKILLed at any step (its futex wait ends with
  * it, its entry and its bits stay). Two reapers run reap_dead at any time, once each. ONE tracked
  * entry stands for the 32, so that it is fought over and re-used: a sleeper that finds it taken
@@ -140,8 +140,9 @@ proctype Notifier() {
   od
 }
 
-/* SleeperRegistry::enter(free_slot): claim the entry (CAS), then set its bit, in the slot word
-   first when free_slot; or count untracked, the same way. Sleeper NP - 1 waits for a free slot. */
+/* SleeperRegistry::enter(free_slot): claim the entry (CAS), then set its bit in the sleeper word,
+   then in the slot word too when free_slot (so a sleeper killed between the two leaves only a
+   sleeper bit); or count untracked, the same way. Sleeper NP - 1 waits for a free slot. */
 #define SLOT_WAITER(p) ((p) == NP - 1)
 
 inline enter(p) {
@@ -153,11 +154,11 @@ inline enter(p) {
   };
   if
   :: mine ->
-     if :: SLOT_WAITER(p) -> slot_tracked = 1 :: else -> skip fi;   /* fetch_or(bit, seq_cst) */
-     tracked = 1                                                   /* fetch_or(bit, seq_cst) */
+     tracked = 1;                                                  /* fetch_or(bit, seq_cst) */
+     if :: SLOT_WAITER(p) -> slot_tracked = 1 :: else -> skip fi    /* fetch_or(bit, seq_cst) */
   :: else ->
-     if :: SLOT_WAITER(p) -> atomic { slot_untracked++; slot_counted = 1 } :: else -> skip fi;
-     atomic { untracked++; counted[p] = 1 }                        /* fetch_add(1 << 32, seq_cst) */
+     atomic { untracked++; counted[p] = 1 };                       /* fetch_add(1 << 32, seq_cst) */
+     if :: SLOT_WAITER(p) -> atomic { slot_untracked++; slot_counted = 1 } :: else -> skip fi
   fi
 }
 

@@ -156,7 +156,7 @@ inline notify_slot_freed() {
    more; a second look that finds nothing sleeps (FUTEX_WAIT on gen == g, the kernel's compare and
    the queueing as one step, blocked until a FUTEX_WAKE) and then withdraws (leave). A look that
    finds something withdraws an announcement it made. `p` is the process's futex slot: 0 is the
-   writer, which waits for a free slot (WaitFor::Change) and so announces in `slot_waiters` first;
+   writer, which waits for a free slot (WaitFor::Change) and so announces in `slot_waiters` too;
    the readers wait for a sample (WaitFor::Sample) and announce in `waiters` only. */
 #ifdef BUG_WRITER_WAITS_AS_READER
 #define SLOT_SLEEPER(p) 0
@@ -165,11 +165,11 @@ inline notify_slot_freed() {
 #endif
 
 inline announce(p) {
-  if                                       /* SleeperRegistry::enter(free_slot): seq_cst RMWs, */
-  :: SLOT_SLEEPER(p) -> slot_waiters++     /* the slot word first, */
+  waiters++;                               /* SleeperRegistry::enter(free_slot): seq_cst RMWs, */
+  if                                       /* the sleeper word first, */
+  :: SLOT_SLEEPER(p) -> slot_waiters++     /* then the slot word */
   :: else -> skip
   fi;
-  waiters++;                               /* then the sleeper word */
   g = gen;                                 /* after the seq_cst fence */
   announced = 1
 }

@@ -110,7 +110,9 @@ class SlotBackend {
   /// looks at the data once more. If it finds what it waits for, it calls withdraw_wait();
   /// otherwise sleep_announced(), which returns once a commit, mark_read or other change made after
   /// the announcement has happened (or on the timeout, or spuriously) and withdraws the
-  /// announcement. Every announcement ends in exactly one of the two. wait_until() uses this.
+  /// announcement. Every announcement ends in exactly one of the two, passed back unchanged (a
+  /// counted announcement, past 32 sleepers, cannot be checked: a second withdrawal would miscount).
+  /// wait_until() uses this.
   /// `what`: a sleeper that waits for a sample is not woken by mark_read (WaitFor).
   virtual WaitAnnouncement announce_wait(WaitFor what) const {
     return {notify_generation(), WaitAnnouncement::kNoTicket, what};

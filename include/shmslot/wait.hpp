@@ -76,7 +76,9 @@ auto wait_until(const SlotBackend& backend, const WaitLimit& limit, WaitFor what
   auto first = attempt();
   if (!first) return tl::unexpected(first.error());
   if (*first) return Result(std::move(**first));
-  const std::chrono::nanoseconds slice = std::min<std::chrono::nanoseconds>(backend.lease() / 2, limit.max_sleep);
+  // In nanoseconds: half of a 1 ms lease is not 0.
+  const std::chrono::nanoseconds slice =
+      std::min<std::chrono::nanoseconds>(std::chrono::nanoseconds(backend.lease()) / 2, limit.max_sleep);
   // A stop request moves the segment's change counter on and wakes every sleeper (wake_waiters),
   // so a sleep below ends at once, and one that has not begun yet finds the counter moved past the
   // value its announcement read. Runs in the requesting thread; destroyed (waited for, if running)

@@ -22,15 +22,16 @@ SleeperRegistry::Ticket SleeperRegistry::enter(bool free_slot) const {
     entry.owner_start.store(platform::current_start_time(), std::memory_order_relaxed);
     // SYNC: seq_cst, both; with the caller's seq_cst fence after them and a publisher's seq_cst
     // load of the word after its publication (or notify's seq_cst RMW of `gen` before it), no
-    // sleeper misses a change. The slot word is set first: both are set before the entry's owner
-    // can leave or be reaped, and both are cleared before the entry is free.
-    if (free_slot) slot_word_.fetch_or(sl::tracked_bit(i), std::memory_order_seq_cst);
+    // sleeper misses a change. The slot word comes last: a mark_read that sees its bit finds the
+    // sleeper bit set when it reloads that word to decide the wake, and a sleeper killed between
+    // the two leaves only a sleeper bit, which a commit's wake notices and heals (heal_if_due).
     word_.fetch_or(sl::tracked_bit(i), std::memory_order_seq_cst);
+    if (free_slot) slot_word_.fetch_or(sl::tracked_bit(i), std::memory_order_seq_cst);
     return Ticket{i, free_slot};
   }
   // SYNC: seq_cst, as above. A count cannot be healed by a reap; it is used only past 32 sleepers.
-  if (free_slot) slot_word_.fetch_add(sl::kUntrackedOne, std::memory_order_seq_cst);
   word_.fetch_add(sl::kUntrackedOne, std::memory_order_seq_cst);
+  if (free_slot) slot_word_.fetch_add(sl::kUntrackedOne, std::memory_order_seq_cst);
   return Ticket{Ticket::kUntracked, free_slot};
 }
 

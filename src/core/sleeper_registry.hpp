@@ -28,8 +28,8 @@ class SleeperRegistry {
         entries_(view.control().sleeper_entries) {}
 
   // Announces a sleeper: claims a free entry and sets its bit (or, with every entry taken, counts
-  // it untracked), in the slot word first when it waits for a free slot. Its last steps are seq_cst
-  // RMWs of the words: the sleeper half of the Dekker pairs.
+  // it untracked), then in the slot word too when it waits for a free slot. Its last steps are
+  // seq_cst RMWs of the words: the sleeper half of the Dekker pairs.
   Ticket enter(bool free_slot) const;
   // Withdraws what enter() announced: takes the entry back (unless a reap took it), clears the bits
   // (or the counts), then frees the entry.

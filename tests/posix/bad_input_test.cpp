@@ -125,7 +125,8 @@ TEST(PosixBadInput, CorruptHeadersAreRefusedWithAReason) {
   // Version 1: a segment of an older shmslot build (no sleeper registry); 3: a newer one.
   expect_refused([](RawSegment& s, auto&) { s.set_u32(0x18, 1); }, "version 1 is not supported");
   expect_refused([](RawSegment& s, auto&) { s.set_u32(0x18, 2); }, "version 2 is not supported");
-  expect_refused([](RawSegment& s, auto&) { s.set_u32(0x18, 4); }, "version 4 is not supported");
+  expect_refused([](RawSegment& s, auto&) { s.set_u32(0x18, 3); }, "version 3 is not supported");
+  expect_refused([](RawSegment& s, auto&) { s.set_u32(0x18, 5); }, "version 5 is not supported");
   expect_refused([](RawSegment& s, auto&) { s.set_u32(0x1C, 12); }, "extension size");
   expect_refused([](RawSegment& s, auto&) { s.truncate(0x20 + 4 * 128); }, "its layout needs");
   expect_refused([](RawSegment& s, auto&) { s.truncate(0x30); }, "header describes");

@@ -105,7 +105,8 @@ End read_loop(const Options& o, PosixSlotAllocator& segment, Tally& tally, std::
   const auto timeout = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.timeout_s));
   auto last_check = Clock::now();
   // Looks that found nothing since the last sample. wait_until looks once, once more after announcing
-  // its sleep, then after each sleep: the third empty look comes after a whole sleep without a sample.
+  // its sleep, then once after each wake-up: the third empty look comes after a sleep that ended
+  // without a sample (by its slice, or early by a rarer change: a discard, an unregistration).
   std::uint32_t empty_looks = 0;
   constexpr std::uint32_t kEmptyLooksWhenIdle = 3;
   WaitLimit limit;
