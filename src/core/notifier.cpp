@@ -18,11 +18,11 @@ void Notifier::notify(bool wake) const { advance_and_wake(wake); }
 
 void Notifier::notify_published(bool wake) const {
   if (sleepers_ && !wake && !wake_always_) {
-    // SYNC: seq_cst load after the caller's seq_cst publication (mark_read's unpin; a commit's
-    // seq_cst fence after its release stores). An announced sleeper does a seq_cst RMW of this
-    // word, then a seq_cst fence, then looks at the data; a watcher does the same before it reads
-    // `gen`. If this load misses that RMW, the RMW and the fence come after the publication in the
-    // single order S, and the sleeper's look sees it.
+    // SYNC: seq_cst load after the commit's seq_cst fence, which follows its release stores of the
+    // slot word and the ring entry. An announced sleeper does a seq_cst RMW of this word, then a
+    // seq_cst fence, then looks at the data; a watcher does the same before it reads `gen`. If
+    // this load misses that RMW, the RMW and the fence come after the publication in the single
+    // order S, and the sleeper's look sees it.
     if (sleepers_->load() == 0) return;
   }
   advance_and_wake(wake);
@@ -109,7 +109,8 @@ Notifier::Announcement Notifier::announce(bool free_slot) const {
   Announcement a;
   if (sleepers_) a.ticket = sleepers_->enter(free_slot);
   // SYNC: seq_cst fence after enter()'s seq_cst RMW of the sleeper word and before the caller's
-  // last look at the data: the sleeper half of the Dekker pair with notify_published (see there).
+  // last look at the data: the sleeper half of the Dekker pairs with notify_published and
+  // notify_slot_freed (see there).
   std::atomic_thread_fence(std::memory_order_seq_cst);
   // SYNC: acquire; a value moved by a commit carries that commit's data with it.
   a.generation = gen_.load(std::memory_order_acquire);
