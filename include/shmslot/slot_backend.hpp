@@ -2,6 +2,7 @@
 // more writers fill and up to 32 readers read in place.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -123,6 +124,17 @@ class SlotBackend {
   }
   /// Ends an announcement without sleeping.
   virtual void withdraw_wait(const WaitAnnouncement& announced) const { (void)announced; }
+  /// The 32-bit futex word behind the change counter, or null when the backend has none: a
+  /// sleeper on several segments at once (WaitSet) waits on the words of all of them, each with
+  /// the low 32 bits of its announcement's generation as the expected value. Shared between
+  /// processes on a POSIX segment (wake it with a shared, non-private FUTEX_WAKE).
+  virtual const std::atomic<std::uint32_t>* change_word() const { return nullptr; }
+  /// Whether a reserve_slot(active) would find a slot now, without taking one (the answer may be
+  /// stale by the time the caller acts on it). Backends that cannot tell answer true.
+  virtual bool has_free_slot(ReaderMask active) const {
+    (void)active;
+    return true;
+  }
 
  protected:
   SlotBackend() = default;

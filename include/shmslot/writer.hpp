@@ -160,6 +160,10 @@ class BasicWriter {
   }
   /// The readers a slot waits for, as the next reservation will see them.
   ReaderMask active_readers() const { return use_explicit_ ? explicit_active_ : backend_->registered_readers(); }
+  /// The explicit mask, or nullopt when the writer follows the registered readers.
+  std::optional<ReaderMask> explicit_active_readers() const {
+    return use_explicit_ ? std::optional<ReaderMask>(explicit_active_) : std::nullopt;
+  }
   /// Payload bytes per slot: the largest sample.
   std::size_t capacity() const { return capacity_; }
   /// The backend this writer publishes into.

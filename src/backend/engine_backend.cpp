@@ -134,6 +134,12 @@ SlotBackend::WaitAnnouncement EngineBackend::announce_wait(WaitFor what) const {
   return {a.generation, a.ticket.entry, what};
 }
 
+const std::atomic<std::uint32_t>* EngineBackend::change_word() const {
+  return engine_ ? &engine_->change_word() : nullptr;
+}
+
+bool EngineBackend::has_free_slot(ReaderMask active) const { return engine_ && engine_->has_free_slot(active); }
+
 bool EngineBackend::sleep_announced(const WaitAnnouncement& announced, std::chrono::nanoseconds timeout) const {
   return engine_ ? engine_->sleep_announced(to_core(announced), timeout) : false;
 }

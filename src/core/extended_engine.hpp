@@ -25,6 +25,7 @@ class ExtendedEngine final : public SlotEngine {
   tl::expected<void, SlotError> discard(SlotHandle h) override { return writer_.discard(h); }
   tl::expected<std::span<std::byte>, SlotError> data_ptr(SlotHandle h) override { return writer_.data_ptr(h); }
   tl::expected<std::size_t, SlotError> evict_stale(std::chrono::nanoseconds max_age, ReaderMask active) override;
+  bool has_free_slot(ReaderMask active) const override { return writer_.has_free_slot(active); }
 
   tl::expected<std::span<const std::byte>, SlotError> read_ptr(SlotHandle h, std::uint32_t reader) override {
     return reader_.read_ptr(h, reader);

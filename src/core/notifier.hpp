@@ -39,6 +39,9 @@ class Notifier {
   // The counter, for callers that sleep on it unannounced (wait_for_change): marks the segment's
   // counter watched first, so that every commit moves it from then on.
   std::uint64_t generation() const;
+  // The futex word behind generation() and announce(): what a sleeper on several segments puts
+  // in its futex_waitv vector, with the value its announcement read as the expected one.
+  const std::atomic<std::uint32_t>& word() const { return gen_; }
   bool wait_for_change(std::uint64_t last, std::chrono::nanoseconds timeout) const;
 
   // The register-then-check sleep: announce(), look at the data once more, then sleep() (which

@@ -49,6 +49,9 @@ class SlotEngine {
   virtual tl::expected<void, SlotError> discard(SlotHandle h) = 0;
   virtual tl::expected<std::span<std::byte>, SlotError> data_ptr(SlotHandle h) = 0;
   virtual tl::expected<std::size_t, SlotError> evict_stale(std::chrono::nanoseconds max_age, ReaderMask active) = 0;
+  // Whether a reserve for `active` would find a slot now (no loan taken; the answer may be stale
+  // by the time the caller acts on it).
+  virtual bool has_free_slot(ReaderMask active) const = 0;
 
   // Reader operations (slot_reader.hpp).
   // Copying reads: exactly as committed, or Overwritten.
@@ -84,6 +87,7 @@ class SlotEngine {
     return notifier_.sleep(a, timeout);
   }
   void withdraw_wait(const Notifier::Announcement& a) const { notifier_.withdraw(a); }
+  const std::atomic<std::uint32_t>& change_word() const { return notifier_.word(); }
 
   // Every field read once, for tools (snapshot.cpp).
   SegmentSnapshot snapshot() const;

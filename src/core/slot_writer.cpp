@@ -30,15 +30,7 @@ tl::expected<SlotHandle, SlotError> SlotWriter::reserve_once(ReaderMask active) 
     SlotExt& ext = view_.slot_ext(i);
     // SYNC: acquire; pairs with the release unpin in mark_read / disconnect.
     std::uint64_t w = ext.word.load(std::memory_order_acquire);
-    const Phase phase = sw::phase(w);
-    if (phase == Phase::kWriting) continue;
-    if (phase == Phase::kCommitted) {
-      if (sw::hold(w) != 0) continue;
-      // SYNC: acquire; pairs with the release fetch_or in mark_read: the readers' reads of the old
-      // sample happen before this writer's stores into the slot.
-      const ReaderMask read_by = view_.slot_header(i).reader_mask.load(std::memory_order_acquire);
-      if (!registry_.all_done(read_by & active, active, ext.seq.load(std::memory_order_relaxed))) continue;
-    }
+    if (!reusable(i, w, active)) continue;
     const std::uint32_t gen = sw::next_generation(sw::generation(w));
     // The loaner's pid rides in the word while WRITING, so a reap frees exactly a dead writer's loan.
     const auto loaner = static_cast<std::uint32_t>(platform::current_pid());
@@ -62,6 +54,26 @@ tl::expected<SlotHandle, SlotError> SlotWriter::reserve_once(ReaderMask active) 
     return SlotHandle{view_.segment_id(), i, gen};
   }
   return fail(SlotErrorCode::NoFreeSlot);
+}
+
+bool SlotWriter::reusable(std::uint32_t i, std::uint64_t w, ReaderMask active) const {
+  const Phase phase = sw::phase(w);
+  if (phase == Phase::kWriting) return false;
+  if (phase != Phase::kCommitted) return true;
+  if (sw::hold(w) != 0) return false;
+  // SYNC: acquire; pairs with the release fetch_or in mark_read: the readers' reads of the old
+  // sample happen before this writer's stores into the slot.
+  const ReaderMask read_by = view_.slot_header(i).reader_mask.load(std::memory_order_acquire);
+  return registry_.all_done(read_by & active, active, view_.slot_ext(i).seq.load(std::memory_order_relaxed));
+}
+
+bool SlotWriter::has_free_slot(ReaderMask active) const {
+  const auto n = static_cast<std::uint32_t>(view_.slot_count());
+  for (std::uint32_t i = 0; i < n; ++i) {
+    // SYNC: acquire, as in reserve_once: this answers the question reserve will ask.
+    if (reusable(i, view_.slot_ext(i).word.load(std::memory_order_acquire), active)) return true;
+  }
+  return false;
 }
 
 tl::expected<std::span<std::byte>, SlotError> SlotWriter::data_ptr(SlotHandle h) const {

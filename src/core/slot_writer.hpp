@@ -26,11 +26,16 @@ class SlotWriter {
   // Copies `src` (unless null: written in place) and publishes the first `len` bytes.
   tl::expected<std::uint32_t, SlotError> commit(SlotHandle h, std::size_t len, const std::byte* src);
   tl::expected<void, SlotError> discard(SlotHandle h);
+  // Whether reserve(active) would find a slot now, without taking one.
+  bool has_free_slot(ReaderMask active) const;
 
  private:
   tl::expected<SlotHandle, SlotError> reserve_once(ReaderMask active);
   // Whether the entry now names this sample (false: a newer one of its residue holds it).
   bool publish_in_order(std::uint64_t seq, std::uint32_t slot);
+  // Whether slot i, whose word is `w`, may be loaned for `active`: neither loaned nor pinned, and
+  // free or read by every reader in `active` (the test reserve makes before its CAS).
+  bool reusable(std::uint32_t i, std::uint64_t w, ReaderMask active) const;
 
   const SegmentView view_;  // a copy: one indirection less on every access
   const ReaderRegistry& registry_;

@@ -25,6 +25,7 @@ class ZeroDdsEngine final : public SlotEngine {
   tl::expected<std::size_t, SlotError> evict_stale(std::chrono::nanoseconds, ReaderMask) override {
     return read_only();
   }
+  bool has_free_slot(ReaderMask) const override { return false; }  // never writable here
 
   tl::expected<std::span<const std::byte>, SlotError> read_ptr(SlotHandle h, std::uint32_t reader) override;
   std::optional<std::chrono::nanoseconds> commit_time(SlotHandle) const override { return std::nullopt; }

@@ -4,8 +4,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
+#include <cerrno>
 #include <climits>
 #include <ctime>
+
 
 namespace shmslot::platform {
 
@@ -30,6 +34,37 @@ void futex_wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected, 
   wait_calls.fetch_add(1, std::memory_order_relaxed);
   // EINTR, EAGAIN (word already differs) and ETIMEDOUT all mean "re-check": no error to report.
   ::syscall(SYS_futex, address_of(word), FUTEX_WAIT, expected, &ts, nullptr, 0);
+}
+
+WaitvOutcome futex_waitv(std::span<const FutexWaitWord> words, std::chrono::nanoseconds timeout) {
+  if (timeout.count() <= 0 || words.empty()) return WaitvOutcome::Returned;
+  if (words.size() > kMaxWaitvWords) return WaitvOutcome::Unsupported;
+  std::array<struct ::futex_waitv, kMaxWaitvWords> waiters{};  // on the stack: no allocation per sleep
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    waiters[i].val = words[i].expected;
+    waiters[i].uaddr = reinterpret_cast<std::uintptr_t>(address_of(*words[i].word));
+    waiters[i].flags = FUTEX_32;  // shared: no FUTEX_PRIVATE_FLAG
+    waiters[i].__reserved = 0;
+  }
+  // futex_waitv takes an absolute deadline on the clock it is given.
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  // A day at most: callers re-check long before, and the deadline below cannot overflow.
+  timeout = std::min<std::chrono::nanoseconds>(timeout, std::chrono::hours(24));
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+  timespec deadline{};
+  deadline.tv_sec = now.tv_sec + static_cast<time_t>(secs.count());
+  deadline.tv_nsec = now.tv_nsec + static_cast<long>((timeout - secs).count());
+  if (deadline.tv_nsec >= 1'000'000'000L) {
+    deadline.tv_sec += 1;
+    deadline.tv_nsec -= 1'000'000'000L;
+  }
+  wait_calls.fetch_add(1, std::memory_order_relaxed);
+  const long r = ::syscall(SYS_futex_waitv, waiters.data(), static_cast<unsigned>(words.size()), 0U, &deadline,
+                           CLOCK_MONOTONIC);
+  if (r < 0 && (errno == ENOSYS || errno == EPERM || errno == EACCES)) return WaitvOutcome::Unsupported;
+  // A woken index, EAGAIN (a word already differs), ETIMEDOUT and EINTR all mean "re-check".
+  return WaitvOutcome::Returned;
 }
 
 int futex_wake_all(const std::atomic<std::uint32_t>& word) {

@@ -46,6 +46,8 @@ class EngineBackend : public SlotBackend {
   WaitAnnouncement announce_wait(WaitFor what) const override;
   bool sleep_announced(const WaitAnnouncement& announced, std::chrono::nanoseconds timeout) const override;
   void withdraw_wait(const WaitAnnouncement& announced) const override;
+  const std::atomic<std::uint32_t>* change_word() const override;
+  bool has_free_slot(ReaderMask active) const override;
 
   tl::expected<std::size_t, SlotError> evict_stale(std::chrono::nanoseconds max_age, ReaderMask active) override;
 
