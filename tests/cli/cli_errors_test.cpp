@@ -122,6 +122,15 @@ TEST(CliErrors, UsageErrorsAre2) {
   }
 }
 
+TEST(CliErrors, SubRefusesMoreSegmentsThanAWaitSetHolds) {
+  TempFlinkDir dir;
+  std::vector<std::string> args{"sub"};
+  for (int i = 0; i < 129; ++i) args.push_back("seg" + std::to_string(i));
+  const CliResult r = run_cli(args, dir.path());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("at most 128"), std::string::npos) << r.err;
+}
+
 TEST(CliErrors, HelpAndVersionExit0AndHelpListsTheExitCodes) {
   TempFlinkDir dir;
   const CliResult help = run_cli({"--help"}, dir.path());

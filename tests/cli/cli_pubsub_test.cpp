@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -145,6 +146,60 @@ TEST(CliPubSub, JsonVerifySummaryIsJsonToo) {
   const json summary = json::parse(lines[3]);
   EXPECT_EQ(summary["verify"]["received"], 3);
   EXPECT_EQ(summary["verify"]["corrupt"], 0);
+}
+
+TEST(CliPubSub, SubOnSeveralSegmentsLeadsEachSampleWithItsSegment) {
+  TempFlinkDir dir;
+  std::vector<PosixSlotAllocator> owners;
+  for (const char* name : {"a", "b", "c"}) {
+    auto owner = PosixSlotAllocator::create(dir.path() + "/" + name, 8, 64);
+    ASSERT_TRUE(owner) << owner.error().message();
+    owners.push_back(std::move(*owner));
+  }
+  ASSERT_EQ(run_cli({"pub", "a"}, dir.path(), "one\ntwo\n").exit_code, 0);
+  ASSERT_EQ(run_cli({"pub", "b"}, dir.path(), "three\n").exit_code, 0);
+  // A sub that waits on all three; c gets its sample only once sub sleeps in its WaitSet.
+  CliProcess sub({"sub", "a", "b", "c", "--max", "4"}, dir.path());
+  EXPECT_EQ(sub.read_line(), std::optional<std::string>("a: one"));
+  EXPECT_EQ(sub.read_line(), std::optional<std::string>("a: two"));
+  EXPECT_EQ(sub.read_line(), std::optional<std::string>("b: three"));
+  ASSERT_EQ(run_cli({"pub", "c"}, dir.path(), "late\n").exit_code, 0);
+  EXPECT_EQ(sub.read_line(), std::optional<std::string>("c: late"));
+  EXPECT_EQ(sub.wait().exit_code, 0);
+
+  ASSERT_EQ(run_cli({"pub", "b"}, dir.path(), "ab\n").exit_code, 0);
+  const CliResult as_json = run_cli({"sub", "a", "b", "--json", "--max", "1"}, dir.path());
+  ASSERT_EQ(as_json.exit_code, 0) << as_json.err;
+  EXPECT_EQ(as_json.out, "{\"segment\":\"b\",\"seq\":1,\"size\":2,\"data\":\"YWI=\"}\n");
+}
+
+TEST(CliPubSub, SubOnSeveralSegmentsVerifiesEachStream) {
+  TempFlinkDir dir;
+  std::vector<PosixSlotAllocator> owners;
+  for (const char* name : {"a", "b"}) {
+    auto owner = PosixSlotAllocator::create(dir.path() + "/" + name, 8, 512);
+    ASSERT_TRUE(owner) << owner.error().message();
+    owners.push_back(std::move(*owner));
+  }
+  constexpr int kCount = 2000;
+  CliProcess sub({"sub", "a", "b", "--verify", "--max", std::to_string(2 * kCount)}, dir.path());
+  CliProcess pub_a({"pub", "a", "--generate", "--size", "100", "--count", std::to_string(kCount)}, dir.path());
+  CliProcess pub_b({"pub", "b", "--generate", "--size", "300", "--count", std::to_string(kCount)}, dir.path());
+  EXPECT_EQ(pub_a.wait().exit_code, 0);
+  EXPECT_EQ(pub_b.wait().exit_code, 0);
+  const CliResult got = sub.wait();
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  const auto lines = lines_of(got.out);
+  ASSERT_EQ(lines.size(), 2U) << got.out;
+  for (std::size_t i = 0; i < 2; ++i) {
+    const std::string lead = i == 0 ? "a: " : "b: ";
+    ASSERT_EQ(lines[i].rfind(lead, 0), 0U) << lines[i];
+    const Verify v = parse_verify(lines[i].substr(lead.size()));
+    EXPECT_EQ(v.received, kCount) << lines[i];
+    EXPECT_EQ(v.lost, 0);
+    EXPECT_EQ(v.duplicate, 0);
+    EXPECT_EQ(v.corrupt, 0);
+  }
 }
 
 TEST(CliPubSub, VerifyReportsCorruptAndLostSamplesAndFails) {

@@ -1,6 +1,7 @@
-// shmslot sub FLINK [--group NAME|GID] [--reader N] [--json|--hex|--count] [--verify] [--max N] [--timeout SEC]
+// shmslot sub FLINK... [--group NAME|GID] [--reader N] [--json|--hex|--count] [--verify] [--max N] [--timeout SEC]
 // Reads as reader N in sequence order (Reader::take_into through wait_until), sleeping on the
-// change counter while there is nothing new, and prints each sample.
+// change counter while there is nothing new, and prints each sample. Several segments are read by
+// one thread through a WaitSet (sub_many.cpp), each sample after its segment's name.
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,94 +15,37 @@
 #include <vector>
 
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 #include <shmslot/reader.hpp>
 #include <shmslot/wait.hpp>
+#include <shmslot/wait_set.hpp>
 
 #include "command.hpp"
 #include "commands.hpp"
-#include "encoding.hpp"
 #include "exit_codes.hpp"
 #include "generated_payload.hpp"
 #include "group_option.hpp"
 #include "segment_access.hpp"
 #include "stop_signal.hpp"
+#include "sub_shared.hpp"
 
 namespace shmslot::cli {
 
 namespace {
 
-constexpr const char* kCommand = "sub";
-// How long one wait sleeps before looking at the stop flag, the timeout and the flink file.
-constexpr auto kWaitSlice = std::chrono::milliseconds(100);
-constexpr auto kPublishedCheckInterval = std::chrono::milliseconds(500);
-// Damage is looked for through a snapshot (one entry per slot) when idle: at the first idle moment,
-// then this often, and only in segments small enough for the snapshot to be cheap.
-constexpr auto kDamageCheckInterval = std::chrono::seconds(5);
-constexpr std::uint32_t kDamageCheckMaxSlots = 65536;
+using sub::DamageWatch;
+using sub::End;
+using sub::kCommand;
+using sub::kPublishedCheckInterval;
+using sub::kWaitSlice;
+using sub::Options;
+using sub::Tally;
 
-struct Options {
-  std::string flink;
-  std::string group;
-  std::uint32_t reader = 0;
-  bool json = false;
-  bool hex = false;
-  bool count = false;
-  bool verify = false;
-  std::uint64_t max = 0;
-  double timeout_s = 0;
-  std::string type_hash;
-};
-
-// Why the read loop ended.
-enum class End { Stopped, Max, Timeout, SegmentGone, OutputClosed, Error };
-
-struct Tally {
-  std::uint64_t received = 0;
-  std::uint64_t overwritten = 0;  // gone before the copy completed (the writer reused the slot)
-  StreamVerifier verifier;
-};
-
-void print_sample(const Options& o, const SlotHeader& header, std::span<const std::byte> data) {
-  if (o.json) {
-    const nlohmann::ordered_json j{
-        {"seq", header.sequence_number}, {"size", header.sample_size}, {"data", base64_encode(data)}};
-    fmt::print("{}\n", j.dump());
-  } else if (o.hex) {
-    fmt::print("{}\n", hex_encode(data));
-  } else {
-    fmt::print("{}\n", escape_text(data));
-  }
-}
-
-// Says once, on stderr, when an idle look at the segment finds its slot words scribbled on: the
-// protocol skips such slots, so without this `sub` would only sit silent.
-class DamageWatch {
- public:
-  explicit DamageWatch(const PosixSlotAllocator& segment)
-      : enabled_(segment.has_extension() && segment.slot_count().value_or(0) <= kDamageCheckMaxSlots) {}
-
-  void on_idle(const PosixSlotAllocator& segment, std::chrono::steady_clock::time_point now) {
-    if (!enabled_ || now < next_) return;
-    next_ = now + kDamageCheckInterval;
-    if (auto damage = damage_of(segment.snapshot())) {
-      note(kCommand,
-           fmt::format("{} ({}; `shmslot inspect {}` shows them)", *damage, segment.shm_name(), segment.flink_path()));
-      enabled_ = false;
-    }
-  }
-
- private:
-  bool enabled_;
-  std::chrono::steady_clock::time_point next_{};
-};
-
+// One segment: its own announced waits (wait_until), no WaitSet needed.
 End read_loop(const Options& o, PosixSlotAllocator& segment, Tally& tally, std::string& gone, int& exit_code) {
   using Clock = std::chrono::steady_clock;
   DamageWatch damage(segment);
   Reader reader(segment, o.reader);
   std::vector<std::byte> buffer(segment.slot_capacity());
-  const bool per_sample = o.json || o.hex || (!o.count && !o.verify);
   const auto timeout = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.timeout_s));
   auto last_check = Clock::now();
   // Looks that found nothing since the last sample. wait_until looks once, once more after announcing
@@ -157,25 +101,7 @@ End read_loop(const Options& o, PosixSlotAllocator& segment, Tally& tally, std::
     const auto data =
         std::span<const std::byte>(buffer).first(std::min<std::size_t>(header->sample_size, buffer.size()));
     if (o.verify) tally.verifier.add(data);
-    if (per_sample) print_sample(o, *header, data);
-  }
-}
-
-void print_summary(const Options& o, const Tally& t) {
-  if (o.count) fmt::print("{}\n", t.received);
-  if (!o.verify) return;
-  const StreamVerifier& v = t.verifier;
-  if (o.json) {
-    const nlohmann::ordered_json j{{"verify",
-                                    {{"received", v.received()},
-                                     {"lost", v.lost()},
-                                     {"duplicate", v.duplicate()},
-                                     {"corrupt", v.corrupt()},
-                                     {"overwritten", t.overwritten}}}};
-    fmt::print("{}\n", j.dump());
-  } else {
-    fmt::print("verify: received={} lost={} duplicate={} corrupt={} overwritten={}\n", v.received(), v.lost(),
-               v.duplicate(), v.corrupt(), t.overwritten);
+    if (o.per_sample()) sub::print_sample(o, nullptr, *header, data);
   }
 }
 
@@ -205,26 +131,51 @@ int claim_reader_index(const Options& o, PosixSlotAllocator& segment) {
   return fail(kCommand, kExitFailure, "register_reader: " + claimed.error().message());
 }
 
+// The end of a run: the closing lines, and the exit code they imply.
+int finish(const Options& o, const std::vector<Tally>& tallies) {
+  const bool several = tallies.size() > 1;
+  std::uint64_t corrupt = 0;
+  for (std::size_t i = 0; i < tallies.size(); ++i) {
+    sub::print_summary(o, several ? &o.flinks[i] : nullptr, tallies[i]);
+    corrupt += tallies[i].verifier.corrupt();
+  }
+  std::fflush(stdout);
+  if (o.verify && corrupt > 0) return fail(kCommand, kExitFailure, fmt::format("{} corrupt samples", corrupt));
+  return kExitOk;
+}
+
 int run(const Options& o) {
+  if (o.flinks.size() > WaitSet::kMaxSegments) {
+    return fail(kCommand, kExitUsage,
+                fmt::format("{} segments given; one sub reads at most {}", o.flinks.size(), WaitSet::kMaxSegments));
+  }
   auto group = resolve_group(kCommand, o.group);
   if (!group) return group.error();
-  auto segment = attach_segment(kCommand, o.flink, o.type_hash, *group);
-  if (!segment) return segment.error();
+  std::vector<PosixSlotAllocator> segments;
+  segments.reserve(o.flinks.size());
+  for (const std::string& flink : o.flinks) {
+    auto segment = attach_segment(kCommand, flink, o.type_hash, *group);
+    if (!segment) return segment.error();
+    segments.push_back(std::move(*segment));
+  }
   install_stop_handlers();
-  if (int code = claim_reader_index(o, *segment); code != kExitOk) return code;
-  Tally tally;
+  for (auto& segment : segments) {
+    if (int code = claim_reader_index(o, segment); code != kExitOk) return code;
+  }
+  std::vector<Tally> tallies(segments.size());
   std::string gone;
   int exit_code = kExitOk;
-  const End end = read_loop(o, *segment, tally, gone, exit_code);
+  const End end = segments.size() == 1 ? read_loop(o, segments.front(), tallies.front(), gone, exit_code)
+                                       : sub::read_many(o, segments, tallies, exit_code);
   if (end == End::Error) return exit_code;
   if (end == End::OutputClosed) return kExitOk;  // like `head` closing the pipe
-  print_summary(o, tally);
-  std::fflush(stdout);
-  if (end == End::SegmentGone) note(kCommand, fmt::format("{}; stopping after {} samples", gone, tally.received));
-  if (o.verify && tally.verifier.corrupt() > 0) {
-    return fail(kCommand, kExitFailure, fmt::format("{} corrupt samples", tally.verifier.corrupt()));
+  const int code = finish(o, tallies);
+  if (end == End::SegmentGone && segments.size() == 1) {
+    note(kCommand, fmt::format("{}; stopping after {} samples", gone, tallies.front().received));
+  } else if (end == End::SegmentGone) {
+    note(kCommand, "every segment is gone; stopping");
   }
-  return kExitOk;
+  return code;
 }
 
 }  // namespace
@@ -234,12 +185,16 @@ void register_sub(CLI::App& app) {
   CLI::App* cmd =
       add_command(app, kCommand, "Read samples as one reader and print them",
                   "Reads in sequence order as reader --reader, marks each sample read, and prints one line\n"
+                  "per sample. Given several segments, one thread waits on all of them (a WaitSet) and each\n"
+                  "line starts with the segment's name as given (\"name: \"; a \"segment\" field with --json);\n"
+                  "--count and --verify then print a line per segment. Output per\n"
                   "per sample: text with non-printable bytes escaped (default), --hex, or --json.\n"
                   "Ends on --max, --timeout, Ctrl-C, a closed stdout, or once nothing is left to read and the\n"
                   "segment's owner is gone. At exit the library releases the reader index but keeps its\n"
                   "position: the next sub with that index continues where the last one stopped. An index a\n"
                   "dead process left is taken over from the newest sample on.");
-  cmd->add_option("flink", o->flink, "Flink path (a name without '/' lives in $SHMSLOT_DIR or /tmp/shmslot)")
+  cmd->add_option("flink", o->flinks,
+                  "Flink path(s), up to 128 (a name without '/' lives in $SHMSLOT_DIR or /tmp/shmslot)")
       ->required();
   add_group_option(*cmd, o->group, kAttachGroupHelp);
   cmd->add_option("--reader", o->reader, "Reader index (0..31); exit 7 if a live process holds it")
@@ -255,7 +210,7 @@ void register_sub(CLI::App& app) {
                 "Check `pub --generate` payloads (index continuity, checksum, content); print "
                 "'verify: received= lost= duplicate= corrupt= overwritten=' at the end; exit 1 if any is corrupt. "
                 "Without --json/--hex, prints no per-sample lines");
-  cmd->add_option("--max", o->max, "Stop after N samples (0: no limit)")
+  cmd->add_option("--max", o->max, "Stop after N samples in all (0: no limit)")
       ->capture_default_str()
       ->check(whole_number_validator(0, UINT64_MAX));
   cmd->add_option("--timeout", o->timeout_s, "Stop after SEC seconds without a sample (0: never)")
