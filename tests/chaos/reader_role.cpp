@@ -6,14 +6,17 @@
 
 #include <array>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <new>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
 #include <variant>
 
 #include <shmslot/shmslot.hpp>
+#include <shmslot/wait_set.hpp>
 
 #include "chaos/phase_word.hpp"
 #include "chaos/roles.hpp"
@@ -72,7 +75,17 @@ class Reader {
           if (!next) return fail(test::kChildApiError, api_text("next_unread_slot", next.error()));
         } else {
           word_.set(Phase::Waiting);
-          seg_.sleep_announced(announced, slice);
+          if (rng_() % 2 == 0) {
+            seg_.sleep_announced(announced, slice);
+          } else {
+            // Half the sleeps go through a WaitSet instead: its own announcement, look, futex_waitv
+            // and reap, killed at any point of them like the plain sleep.
+            seg_.withdraw_wait(announced);
+            auto woken = wait_set().wait(WaitLimit::within(slice));
+            if (!woken && woken.error().code != SlotErrorCode::TimedOut) {
+              return fail(test::kChildApiError, api_text("WaitSet::wait", woken.error()));
+            }
+          }
           continue;
         }
       }
@@ -87,6 +100,15 @@ class Reader {
 
  private:
   int fail(int code, const std::string& what) { return board_.child.failure.report(code, what); }
+
+  // A set with this reader as its one member, made at the first sleep that uses it.
+  WaitSet& wait_set() {
+    if (!set_) {
+      set_.emplace();
+      if (!set_->add_reader(seg_, index_)) std::abort();  // a valid index of a live segment
+    }
+    return *set_;
+  }
 
   bool in_place() {
     switch (static_cast<ReadWay>(board_.way.load(std::memory_order_relaxed))) {
@@ -194,6 +216,7 @@ class Reader {
   }
 
   PosixSlotAllocator& seg_;
+  std::optional<WaitSet> set_;
   ReaderBoard& board_;
   PhaseWord& word_;
   const std::uint32_t index_;
