@@ -223,17 +223,20 @@ std::optional<SlotHandle> SlotReader::find_committed(std::uint64_t seq) const {
 
 bool SlotReader::gap_expired(std::uint32_t reader, std::uint64_t s) {
   // Not a gap unless a later number was taken: then s's writer is at least that slow.
+  // The common case (caught up, nothing later taken) stays a relaxed store: every empty look runs it.
   if (view_.control().next_seq.load(std::memory_order_relaxed) <= s + 1) {
-    gap_since_[reader] = 0;
+    gap_since_[reader].store(0, std::memory_order_relaxed);
     return false;
   }
   const std::uint64_t now = platform::coarse_now_ns();
-  if (gap_since_[reader] == 0 || gap_seq_[reader] != s) {
-    gap_since_[reader] = now;
-    gap_seq_[reader] = s;
+  const std::lock_guard lock(gap_mutex_);  // rare: a number later than s was taken before s committed
+  const std::uint64_t since = gap_since_[reader].load(std::memory_order_relaxed);
+  if (since == 0 || gap_seq_[reader].load(std::memory_order_relaxed) != s) {
+    gap_since_[reader].store(now, std::memory_order_relaxed);
+    gap_seq_[reader].store(s, std::memory_order_relaxed);
     return false;
   }
-  return now - gap_since_[reader] >= static_cast<std::uint64_t>(std::chrono::nanoseconds(registry_.lease()).count());
+  return now - since >= static_cast<std::uint64_t>(std::chrono::nanoseconds(registry_.lease()).count());
 }
 
 }  // namespace shmslot::core

@@ -3,8 +3,10 @@
 // docs/protocol.md, "Reader".
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <span>
 
@@ -42,8 +44,13 @@ class SlotReader {
   const SegmentView view_;  // a copy: one indirection less on every access
   ReaderRegistry& registry_;
   const Notifier& notifier_;
-  std::uint64_t gap_since_[kMaxReaders] = {};  // per reader: when it started waiting on a gap (0: not)
-  std::uint64_t gap_seq_[kMaxReaders] = {};
+  // Per reader: when it started waiting on the gap at gap_seq_ (0: not waiting). Threads may share a
+  // reader index (a WaitSet's fd thread looks while its owner takes), so the pair changes under
+  // gap_mutex_: a `since` of one number never meets the `seq` of another. The reset to 0 is a
+  // relaxed store outside it: it only restarts the wait, never ends it early.
+  std::atomic<std::uint64_t> gap_since_[kMaxReaders] = {};
+  std::atomic<std::uint64_t> gap_seq_[kMaxReaders] = {};
+  std::mutex gap_mutex_;
 };
 
 }  // namespace shmslot::core

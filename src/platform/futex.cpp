@@ -62,9 +62,16 @@ WaitvOutcome futex_waitv(std::span<const FutexWaitWord> words, std::chrono::nano
   wait_calls.fetch_add(1, std::memory_order_relaxed);
   const long r = ::syscall(SYS_futex_waitv, waiters.data(), static_cast<unsigned>(words.size()), 0U, &deadline,
                            CLOCK_MONOTONIC);
-  if (r < 0 && (errno == ENOSYS || errno == EPERM || errno == EACCES)) return WaitvOutcome::Unsupported;
-  // A woken index, EAGAIN (a word already differs), ETIMEDOUT and EINTR all mean "re-check".
-  return WaitvOutcome::Returned;
+  if (r >= 0) return WaitvOutcome::Returned;  // the index of a woken word
+  switch (errno) {
+    case EAGAIN:     // a word already differs
+    case ETIMEDOUT:
+    case EINTR: return WaitvOutcome::Returned;  // all mean "re-check"
+    case ENOSYS:
+    case EPERM:
+    case EACCES: return WaitvOutcome::Unsupported;
+    default: return WaitvOutcome::Failed;
+  }
 }
 
 int futex_wake_all(const std::atomic<std::uint32_t>& word) {

@@ -27,6 +27,7 @@ enum class WaitvOutcome {
   Returned,     // woken, a word differed, the timeout passed, or a signal: the caller re-checks
   Unsupported,  // the kernel refused the call (ENOSYS before Linux 5.16, EPERM/EACCES under a
                 // seccomp filter that does not know it): nothing slept, use single-word waits
+  Failed,       // another error (EFAULT, EINVAL: a word that is not mapped or not aligned)
 };
 
 // Sleeps while every word equals its expected value, at most `timeout`; a FUTEX_WAKE on any of

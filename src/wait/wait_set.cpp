@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <optional>
 #include <stop_token>
+#include <utility>
 
 #include "platform/futex.hpp"
 #include "wait/wait_set_state.hpp"
@@ -27,12 +30,16 @@ WaitSetMode requested_mode(WaitSetMode option) {
   return WaitSetMode::Automatic;
 }
 
-// One announcement per segment, each withdrawn once however the round ends.
+// One announcement per segment slept on, each withdrawn once however the round ends (after the
+// sleep, never before it).
 class Announcements {
  public:
-  explicit Announcements(const std::vector<WaitSet::State::Segment>& segments) : segments_(segments) {
-    taken_.reserve(segments.size());
-    for (const auto& s : segments) {
+  // Announces on the first `count` segments (all of them in a vectored sleep; the one slept on in
+  // SingleWord mode, where the others are only looked at every poll interval).
+  Announcements(const std::vector<WaitSet::State::Segment>& segments, std::size_t count) : segments_(segments) {
+    taken_.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto& s = segments[i];
       // A segment with a writer member waits for a free slot too, so mark_read must wake it.
       taken_.push_back(s.backend->announce_wait(s.writers > 0 ? WaitFor::Change : WaitFor::Sample));
     }
@@ -50,9 +57,33 @@ class Announcements {
   std::vector<SlotBackend::WaitAnnouncement> taken_;
 };
 
+// Names the backend a sleep without `local` is on (State::sleeping_on) for as long as it sleeps,
+// and clears it under the mutex, so that no interrupt() still uses it once the sleep has ended:
+// the caller may remove and destroy that backend next.
+class SleepingOn {
+ public:
+  SleepingOn(WaitSet::State& s, const SlotBackend* backend) : s_(s) {
+    const std::lock_guard lock(s_.interrupt_mutex);
+    s_.sleeping_on.store(backend, std::memory_order_relaxed);
+  }
+  ~SleepingOn() {
+    const std::lock_guard lock(s_.interrupt_mutex);
+    s_.sleeping_on.store(nullptr, std::memory_order_relaxed);
+  }
+  SleepingOn(const SleepingOn&) = delete;
+  SleepingOn& operator=(const SleepingOn&) = delete;
+
+ private:
+  WaitSet::State& s_;
+};
+
+// No sleep shorter than this: a zero lease, poll interval or max_sleep would make the loop spin.
+constexpr std::chrono::nanoseconds kShortestSleep = std::chrono::microseconds(100);
+
 }  // namespace
 
 WaitSet::State::State(WaitSetOptions opts) : options(opts) {
+  options.poll_interval = std::max(options.poll_interval, kShortestSleep);
   const WaitSetMode asked = requested_mode(options.mode);
   vectored_forced = asked == WaitSetMode::Vectored;
   if (asked == WaitSetMode::SingleWord) {
@@ -80,7 +111,7 @@ tl::expected<std::size_t, SlotError> WaitSet::State::add(Member member) {
     s.backend = member.backend;
     s.word = member.word;
     // In nanoseconds: half of a 1 ms lease is not 0.
-    s.half_lease = std::chrono::nanoseconds(member.backend->lease()) / 2;
+    s.half_lease = std::max(std::chrono::nanoseconds(member.backend->lease()) / 2, kShortestSleep);
     s.next_reap = Clock::now();
     segments.push_back(s);
     seg = segments.end() - 1;
@@ -95,6 +126,8 @@ tl::expected<void, SlotError> WaitSet::State::look(std::vector<WaitSetEvent>& ev
   for (std::size_t id = 0; id < members.size(); ++id) {
     if (!members[id]) continue;
     const Member& m = *members[id];
+    // A backend moved from since it was added has no word (or another one): it is unusable.
+    if (m.backend->change_word() != m.word) return fail(SlotErrorCode::LockPoisoned);
     if (m.writer) {
       if (m.backend->has_free_slot(m.active.value_or(m.backend->registered_readers()))) {
         events.push_back({id, WaitSetEventKind::SlotFree});
@@ -124,10 +157,11 @@ void WaitSet::State::interrupt() {
   // the sleeper read before its look, so a move after that read ends the sleep (or prevents it).
   local.fetch_add(1, std::memory_order_seq_cst);
   platform::futex_wake_all(local);
-  // SYNC: seq_cst fence, then the load: the waker half of a Dekker pair with the sleeper's store
-  // of sleeping_on and its fence before it checks the wake flag and the stop token (run()).
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (const SlotBackend* b = sleeping_on.load(std::memory_order_seq_cst)) b->wake_waiters();
+  // A sleep without `local` (SingleWord, or 128 segments) names its backend here. The mutex orders
+  // this with the sleeper's SleepingOn: either this sees the backend and moves its counter, or the
+  // sleeper names it after this unlock and then sees the wake flag or the stop set before (run()).
+  const std::lock_guard lock(interrupt_mutex);
+  if (const SlotBackend* b = sleeping_on.load(std::memory_order_relaxed)) b->wake_waiters();
 }
 
 void WaitSet::State::request_wake() {
@@ -136,45 +170,69 @@ void WaitSet::State::request_wake() {
   interrupt();
 }
 
+void WaitSet::State::take_found(WaitSetResult& result) {
+  const std::lock_guard lock(found_mutex);
+  result.events.insert(result.events.end(), found_died.begin(), found_died.end());
+  found_died.clear();
+  result.woken = std::exchange(found_woken, false) || result.woken;
+}
+
+tl::unexpected<SlotError> WaitSet::State::keep_found(const WaitSetResult& result, SlotError error) {
+  // PeerDied is reported once and wake() once: a wait that fails after finding them keeps them for
+  // the next wait or poll.
+  const std::lock_guard lock(found_mutex);
+  for (const WaitSetEvent& e : result.events) {
+    if (e.kind == WaitSetEventKind::PeerDied) found_died.push_back(e);
+  }
+  found_woken = found_woken || result.woken;
+  return tl::unexpected(error);
+}
+
 tl::expected<WaitSetResult, SlotError> WaitSet::State::run(const WaitLimit& limit) {
   if (vectored_refused) return fail(SlotErrorCode::Unsupported);
   WaitSetResult result;
+  take_found(result);
   // A stop request ends the sleep at once (interrupt) without looking like a wake().
   const std::stop_callback on_stop(limit.stop, [this] { interrupt(); });
+  bool woke_up = false;
   for (;;) {
     // SYNC: seq_cst; read before the wake flag and the look: a wake() or stop after this read moves
     // `local` past it, so the sleep below does not begin (or ends).
     const std::uint32_t local_seen = local.load(std::memory_order_seq_cst);
-    if (limit.stop.stop_requested()) return fail(SlotErrorCode::Stopped);
+    if (limit.stop.stop_requested()) return keep_found(result, SlotError::of(SlotErrorCode::Stopped));
     if (wake_requested.exchange(false, std::memory_order_seq_cst)) result.woken = true;
-    const auto now = Clock::now();
-    reap_due(now, result.events);
+    reap_due(Clock::now(), result.events);
+    if (std::exchange(woke_up, false) || result.woken || !result.events.empty()) {
+      // After a wake-up, one look before announcing again: what woke the set is usually there, and
+      // finding it unannounced spares the writers the wake-up a standing announcement costs them.
+      if (auto looked = look(result.events); !looked) return keep_found(result, looked.error());
+      if (result.woken || !result.events.empty()) return result;
+    }
+    // Relaxed: only this thread (the waiting one) changes it.
+    const bool vectored = mode.load(std::memory_order_relaxed) == WaitSetMode::Vectored;
     // Announced before the look: a commit or mark_read after the look finds the announcement and
     // moves the word the sleep below compares (docs/protocol.md, "Notification").
-    const Announcements announced(segments);
-    if (auto looked = look(result.events); !looked) return tl::unexpected(looked.error());
-    if (result.woken || !result.events.empty()) return result;
+    const Announcements announced(segments, vectored ? segments.size() : std::min<std::size_t>(segments.size(), 1));
+    if (auto looked = look(result.events); !looked) return keep_found(result, looked.error());
+    if (!result.events.empty()) return result;
+    const auto now = Clock::now();
     if (now >= limit.deadline) return fail(SlotErrorCode::TimedOut);
 
     std::chrono::nanoseconds timeout = std::min<std::chrono::nanoseconds>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(limit.deadline - now), limit.max_sleep);
+        std::chrono::duration_cast<std::chrono::nanoseconds>(limit.deadline - now),
+        std::max(limit.max_sleep, kShortestSleep));
     for (const Segment& s : segments) timeout = std::min(timeout, s.half_lease);
 
-    // Relaxed: only this thread (the waiting one) changes it.
-    const bool vectored = mode.load(std::memory_order_relaxed) == WaitSetMode::Vectored;
     // `local` rides in the vector while there is room for it; otherwise (and in SingleWord mode)
     // interrupt() wakes this sleep through the first segment's counter.
     const bool local_in_sleep = segments.empty() || (vectored && segments.size() < kMaxSegments);
+    std::optional<SleepingOn> sleeping;
     if (!local_in_sleep) {
-      // SYNC: seq_cst store and fence before the checks: the sleeper half of the Dekker pair in
-      // interrupt(). Either interrupt() sees this backend, or the checks below see its flag.
-      sleeping_on.store(segments.front().backend, std::memory_order_seq_cst);
-      std::atomic_thread_fence(std::memory_order_seq_cst);
-      if (limit.stop.stop_requested() || wake_requested.load(std::memory_order_seq_cst)) {
-        sleeping_on.store(nullptr, std::memory_order_relaxed);
-        continue;
-      }
+      sleeping.emplace(*this, segments.front().backend);
+      // After naming the backend (see interrupt()): a wake or stop from now on moves its counter.
+      if (limit.stop.stop_requested() || wake_requested.load(std::memory_order_seq_cst)) continue;
     }
+    woke_up = true;
     if (segments.empty()) {
       platform::futex_wait(local, local_seen, timeout);
     } else if (vectored) {
@@ -182,7 +240,9 @@ tl::expected<WaitSetResult, SlotError> WaitSet::State::run(const WaitLimit& limi
       words.reserve(segments.size() + 1);
       for (std::size_t i = 0; i < segments.size(); ++i) words.push_back({segments[i].word, announced.expected(i)});
       if (local_in_sleep) words.push_back({&local, local_seen});
-      if (platform::futex_waitv(words, timeout) == platform::WaitvOutcome::Unsupported) {
+      const platform::WaitvOutcome slept = platform::futex_waitv(words, timeout);
+      if (slept == platform::WaitvOutcome::Failed) return fail(SlotErrorCode::Unsupported);
+      if (slept == platform::WaitvOutcome::Unsupported) {
         // Refused after the probe allowed it (a filter installed since): single words from now on.
         if (vectored_forced) return fail(SlotErrorCode::Unsupported);
         mode.store(WaitSetMode::SingleWord, std::memory_order_relaxed);
@@ -191,8 +251,7 @@ tl::expected<WaitSetResult, SlotError> WaitSet::State::run(const WaitLimit& limi
       if (segments.size() > 1) timeout = std::min(timeout, options.poll_interval);
       platform::futex_wait(*segments.front().word, announced.expected(0), timeout);
     }
-    sleeping_on.store(nullptr, std::memory_order_relaxed);
-    // The announcements are withdrawn here (end of scope), after the sleep, and the next round looks.
+    // Leaving the scope withdraws the announcements (after the sleep) and clears sleeping_on.
   }
 }
 
@@ -255,11 +314,11 @@ tl::expected<WaitSetResult, SlotError> WaitSet::poll() {
   WaitSetResult result;
   {
     const std::lock_guard lock(s.found_mutex);
-    result.events = std::exchange(s.found_died, {});
-    result.woken = std::exchange(s.found_woken, false);
+    if (s.found_error) return tl::unexpected(*std::exchange(s.found_error, std::nullopt));
   }
+  s.take_found(result);
   if (!s.event_fd && s.wake_requested.exchange(false, std::memory_order_seq_cst)) result.woken = true;
-  if (auto looked = s.look(result.events); !looked) return tl::unexpected(looked.error());
+  if (auto looked = s.look(result.events); !looked) return s.keep_found(result, looked.error());
   return result;
 }
 

@@ -7,6 +7,10 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <mutex>
+#include <system_error>
+#include <utility>
+#include <vector>
 
 #include "platform/futex.hpp"
 #include "shmslot/wait_set.hpp"
@@ -28,16 +32,21 @@ void signal_loop(WaitSet::State& s, WaitSet::State::EventFd& efd, const std::sto
     }
     auto found = s.run(WaitLimit::until(std::chrono::steady_clock::time_point::max(), stop));
     if (!found && found.error().code == SlotErrorCode::Stopped) return;
-    if (found) {
-      std::vector<WaitSetEvent> died;
-      for (const WaitSetEvent& e : found->events) {
-        if (e.kind == WaitSetEventKind::PeerDied) died.push_back(e);
-      }
+    {
+      // What poll() cannot find again by looking: dead peers, a wake(), or why this wait failed.
       const std::lock_guard lock(s.found_mutex);
-      s.found_died.insert(s.found_died.end(), died.begin(), died.end());
-      s.found_woken = s.found_woken || found->woken;
+      if (!found) {
+        s.found_error = found.error();
+      } else {
+        for (const WaitSetEvent& e : found->events) {
+          if (e.kind == WaitSetEventKind::PeerDied) s.found_died.push_back(e);
+        }
+        s.found_woken = s.found_woken || found->woken;
+      }
     }
-    // An error (a member's backend failed) is signalled too: the owner's poll() reports it.
+    // Disarmed before the write: a drain() that follows the write re-arms after this store, never
+    // before it (docs/model/waitset.pml catches the other order). An error is signalled too, once
+    // per arm cycle: the owner's poll() reports it.
     // SYNC: relaxed; the eventfd write below is the signal, and drain() stores 1 after reading it.
     efd.armed.store(0, std::memory_order_relaxed);
     const std::uint64_t one = 1;
@@ -51,12 +60,17 @@ void signal_loop(WaitSet::State& s, WaitSet::State::EventFd& efd, const std::sto
 tl::expected<int, SlotError> WaitSet::event_fd() {
   State& s = *state_;
   if (s.event_fd) return s.event_fd->fd.get();
-  const int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (fd < 0) return tl::unexpected(SlotError::of(SlotErrorCode::Unsupported));
+  platform::UniqueFd fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!fd) return tl::unexpected(SlotError::of(SlotErrorCode::Unsupported));
   auto& efd = s.event_fd.emplace();
-  efd.fd.reset(fd);
-  efd.thread = std::jthread([&s, &efd](const std::stop_token& stop) { signal_loop(s, efd, stop); });
-  return fd;
+  efd.fd = std::move(fd);
+  try {
+    efd.thread = std::jthread([&s, &efd](const std::stop_token& stop) { signal_loop(s, efd, stop); });
+  } catch (const std::system_error&) {  // no thread could be started: no fd either
+    s.event_fd.reset();
+    return tl::unexpected(SlotError::of(SlotErrorCode::Unsupported));
+  }
+  return efd.fd.get();
 }
 
 void WaitSet::drain() {
@@ -76,7 +90,7 @@ void WaitSet::close_event_fd() {
   s.event_fd->thread.request_stop();  // its stop callback interrupts a running wait
   s.event_fd->armed.store(1, std::memory_order_release);
   platform::futex_wake_all(s.event_fd->armed);  // and a thread waiting for drain() looks at the stop
-  s.event_fd->thread.join();
+  if (s.event_fd->thread.joinable()) s.event_fd->thread.join();
   s.event_fd.reset();
 }
 

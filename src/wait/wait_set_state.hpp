@@ -54,9 +54,13 @@ struct WaitSet::State {
   // Reaps each segment whose half lease has passed; a reap that freed something makes every
   // member of that segment PeerDied.
   void reap_due(Clock::time_point now, std::vector<WaitSetEvent>& events);
-  // Ends the current or next sleep without a wake-up flag (a stop request, a drain).
+  // Ends the current or next sleep without a wake-up flag (a stop request).
   void interrupt();
   void request_wake();
+  // Moves what the fd thread (or a failed wait) left into `result`; keeps what a failing wait found
+  // (dead peers, a wake) for the next wait or poll, and returns `error`.
+  void take_found(WaitSetResult& result);
+  tl::unexpected<SlotError> keep_found(const WaitSetResult& result, SlotError error);
 
   WaitSetOptions options;
   // Vectored or SingleWord, settled at construction; a vectored sleep the kernel refuses later
@@ -73,12 +77,15 @@ struct WaitSet::State {
   // The backend whose word a sleep that leaves `local` out is on (SingleWord, or 128 segments):
   // interrupt() moves that segment's counter instead.
   std::atomic<const SlotBackend*> sleeping_on{nullptr};
+  std::mutex interrupt_mutex;  // held by interrupt() while it uses sleeping_on, and to change it
 
   std::optional<EventFd> event_fd;
-  // What the event fd's thread found that poll() cannot see again: dead peers and a wake().
+  // What poll() or the next wait cannot find again by looking: dead peers and a wake() the event
+  // fd's thread (or a wait that then failed) found, and the error that thread's wait ended with.
   std::mutex found_mutex;
   std::vector<WaitSetEvent> found_died;
   bool found_woken = false;
+  std::optional<SlotError> found_error;
 };
 
 }  // namespace shmslot

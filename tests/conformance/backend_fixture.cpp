@@ -4,16 +4,21 @@ namespace shmslot::test {
 
 template <class Kind>
 void BackendTest<Kind>::make(std::size_t slot_count, std::size_t slot_capacity, std::optional<TypeHash> hash) {
+  CreateOptions options;
+  options.type_hash = hash;
+  make_with(slot_count, slot_capacity, options);
+}
+
+template <class Kind>
+void BackendTest<Kind>::make_with(std::size_t slot_count, std::size_t slot_capacity, const CreateOptions& options) {
   reader_.reset();
   writer_.reset();
   if constexpr (std::is_same_v<Kind, InMemoryKind>) {
-    auto a = InMemorySlotAllocator::create(7, slot_count, slot_capacity);
+    auto a = InMemorySlotAllocator::create(7, slot_count, slot_capacity, options.history_depth);
     ASSERT_TRUE(a.has_value());
-    if (hash) a->with_type_hash(*hash);
+    if (options.type_hash) a->with_type_hash(*options.type_hash);
     writer_ = std::make_unique<InMemorySlotAllocator>(std::move(*a));
   } else {
-    CreateOptions options;
-    options.type_hash = hash;
     auto owner = PosixSlotAllocator::create(dir_.flink("seg"), slot_count, slot_capacity, options);
     ASSERT_TRUE(owner.has_value()) << owner.error().message();
     writer_ = std::make_unique<PosixSlotAllocator>(std::move(*owner));

@@ -33,6 +33,9 @@ class BackendTest : public ::testing::Test {
  public:
   // (Re)creates the backend under test with this geometry.
   void make(std::size_t slot_count, std::size_t slot_capacity, std::optional<TypeHash> hash = std::nullopt);
+  // The same with creation options: the in-memory backend takes the type hash and history depth of
+  // `options` (its lease is always the default); the POSIX ones take all of them.
+  void make_with(std::size_t slot_count, std::size_t slot_capacity, const CreateOptions& options);
 
   SlotBackend& writer() { return *writer_; }
   SlotBackend& reader() { return reader_ ? *reader_ : *writer_; }

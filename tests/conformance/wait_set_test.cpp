@@ -2,7 +2,9 @@
 // sleeping set (a commit, a mark_read for a held-back writer, wake(), a stop), what it refuses, and
 // the edge-armed event fd.
 #include <poll.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <stop_token>
@@ -17,8 +19,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Generous: no bound on how fast a wake-up is, only that it comes.
-constexpr auto kWatchdog = 30s;
+// Generous: no bound on how fast a wake-up is, only that it comes. The POSIX segments below have a
+// 60 s lease, so a sleeping set looks again by itself only every 30 s: a wake-up lost on the way
+// ends a wait with TimedOut at this deadline instead of being hidden by the next half-lease look.
+// (The in-memory backend's lease is the default 250 ms: there the tests check results, not wake-ups.)
+constexpr auto kWatchdog = 20s;
+constexpr auto kLongLease = 60s;
 
 template <class Kind>
 class WaitSetTest : public BackendTest<Kind> {
@@ -29,7 +35,9 @@ class WaitSetTest : public BackendTest<Kind> {
   void in_each_mode(Body body) {
     for (const WaitSetMode mode : kModes) {
       SCOPED_TRACE(mode == WaitSetMode::Vectored ? "vectored" : "single-word");
-      this->make(4, 64);
+      CreateOptions options;
+      options.lease = kLongLease;
+      this->make_with(4, 64, options);
       WaitSet set(WaitSetOptions{.mode = mode, .poll_interval = 1ms});
       ASSERT_EQ(set.mode(), mode);
       body(set);
@@ -195,6 +203,7 @@ bool readable(int fd, std::chrono::milliseconds timeout) {
 TYPED_TEST(WaitSetTest, TheEventFdIsReadableOncePerArmCycle) {
   this->in_each_mode([this](WaitSet& set) {
     const std::uint32_t reader = this->registered_reader();
+    const ReaderMask mask = ReaderMask{1} << reader;
     auto id = set.add_reader(this->reader(), reader);
     ASSERT_TRUE(id);
     auto fd = set.event_fd();
@@ -206,32 +215,73 @@ TYPED_TEST(WaitSetTest, TheEventFdIsReadableOncePerArmCycle) {
     EXPECT_EQ(refused.error().code, SlotErrorCode::Unsupported);
     EXPECT_FALSE(set.add_reader(this->reader(), reader));
 
-    this->publish(bytes_of({1}), ReaderMask{1} << reader);
+    this->publish(bytes_of({1}), mask);
     ASSERT_TRUE(readable(*fd, kWatchdog));
-    set.drain();
+    // Disarmed once signalled: more samples do not signal again (the eventfd counter stays 1).
+    this->publish(bytes_of({2}), mask);
+    this->publish(bytes_of({3}), mask);
+    std::this_thread::sleep_for(50ms);
+    std::uint64_t signals = 0;
+    ASSERT_EQ(::read(*fd, &signals, sizeof signals), static_cast<ssize_t>(sizeof signals));
+    EXPECT_EQ(signals, 1U);
     auto found = set.poll();
     ASSERT_TRUE(found);
     EXPECT_TRUE(has(*found, {*id, WaitSetEventKind::Data}));
     BasicReader<SlotBackend> r(this->reader(), reader);
-    ASSERT_TRUE(r.take());
-    // Drained and nothing left: not readable until the next sample.
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(r.take() && true);
+    // Everything read, then re-armed: not readable until the next sample.
+    set.drain();
     EXPECT_FALSE(readable(*fd, 50ms));
-    this->publish(bytes_of({2}), ReaderMask{1} << reader);
+    this->publish(bytes_of({4}), mask);
     ASSERT_TRUE(readable(*fd, kWatchdog));
-    // Not drained: it stays readable, and re-arming with the sample still there signals again.
-    set.drain();
-    EXPECT_TRUE(readable(*fd, kWatchdog));
-    set.wake();  // a wake() shows in the next poll
+    // Re-arming with the sample still there signals again at once.
     set.drain();
     ASSERT_TRUE(readable(*fd, kWatchdog));
+    ASSERT_TRUE(r.take());
+    set.drain();
+    EXPECT_FALSE(readable(*fd, 50ms));
+    // A wake() makes it readable, and the next poll says so once.
+    set.wake();
+    ASSERT_TRUE(readable(*fd, kWatchdog));
+    set.drain();
+    auto woken = set.poll();
+    ASSERT_TRUE(woken);
+    EXPECT_TRUE(woken->woken);
+    EXPECT_TRUE(woken->events.empty());
+    auto again = set.poll();
+    ASSERT_TRUE(again);
+    EXPECT_FALSE(again->woken);
     set.close_event_fd();
     EXPECT_TRUE(set.add_reader(this->reader(), reader));  // members may change again
   });
 }
 
-TEST(WaitSetLimits, RefusesThe129thSegmentAndWakesAFullSet) {
+TYPED_TEST(WaitSetTest, NoWakeIsLostWhenItRacesTheStartOfASleep) {
+  this->in_each_mode([this](WaitSet& set) {
+    ASSERT_TRUE(set.add_reader(this->reader(), this->registered_reader()));
+    for (int round = 0; round < 200; ++round) {
+      std::thread waker([&] { set.wake(); });  // lands before, during or after the set starts sleeping
+      auto woken = set.wait(WaitLimit::within(kWatchdog));
+      waker.join();
+      ASSERT_TRUE(woken) << "round " << round << ": " << woken.error().message();
+      ASSERT_TRUE(woken->woken);
+    }
+    for (int round = 0; round < 50; ++round) {
+      std::stop_source stop;
+      std::thread stopper([&] { stop.request_stop(); });
+      auto stopped = set.wait(WaitLimit::within(kWatchdog, stop.get_token()));
+      stopper.join();
+      ASSERT_FALSE(stopped);
+      ASSERT_EQ(stopped.error().code, SlotErrorCode::Stopped) << "round " << round;
+    }
+  });
+}
+
+class WaitSetLimits : public ::testing::TestWithParam<WaitSetMode> {};
+
+TEST_P(WaitSetLimits, RefusesThe129thSegmentAndWakesAFullSet) {
   std::vector<std::unique_ptr<InMemorySlotAllocator>> segments;
-  WaitSet set;
+  WaitSet set(WaitSetOptions{.mode = GetParam()});
   for (std::size_t i = 0; i < WaitSet::kMaxSegments; ++i) {
     auto a = InMemorySlotAllocator::create(i + 1, 2, 64);
     ASSERT_TRUE(a);
@@ -244,7 +294,8 @@ TEST(WaitSetLimits, RefusesThe129thSegmentAndWakesAFullSet) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, SlotErrorCode::Unsupported);
   EXPECT_EQ(set.segment_count(), WaitSet::kMaxSegments);
-  // With 128 words there is no room for the set's own: wake() goes through the first segment.
+  // With 128 words there is no room for the set's own (and none in SingleWord mode): wake() goes
+  // through the first segment's counter.
   std::thread waker([&] {
     std::this_thread::sleep_for(50ms);
     set.wake();
@@ -266,7 +317,21 @@ TEST(WaitSetLimits, RefusesThe129thSegmentAndWakesAFullSet) {
   EXPECT_TRUE(has(*ready, {WaitSet::kMaxSegments - 1, WaitSetEventKind::Data}));
 }
 
-TEST(WaitSetLimits, TheEnvironmentForcesTheMode) {
+TEST_P(WaitSetLimits, AMovedFromBackendIsAnErrorNotASpin) {
+  auto a = InMemorySlotAllocator::create(1, 2, 64);
+  ASSERT_TRUE(a);
+  WaitSet set(WaitSetOptions{.mode = GetParam()});
+  ASSERT_TRUE(set.add_writer(*a));
+  InMemorySlotAllocator taken(std::move(*a));  // the member's backend is moved from
+  auto r = set.wait(WaitLimit::within(kWatchdog));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, SlotErrorCode::LockPoisoned);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothModes, WaitSetLimits, ::testing::Values(WaitSetMode::Vectored, WaitSetMode::SingleWord),
+                         [](const auto& mode) { return mode.param == WaitSetMode::Vectored ? "Vectored" : "SingleWord"; });
+
+TEST(WaitSetMode, TheEnvironmentForcesTheMode) {
   ::setenv("SHMSLOT_WAITSET_MODE", "single-word", 1);
   const WaitSet forced;
   ::unsetenv("SHMSLOT_WAITSET_MODE");
