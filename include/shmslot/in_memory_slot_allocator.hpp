@@ -21,9 +21,11 @@ class InMemorySlotAllocator final : public detail::EngineBackend {
   /// (use `create` to get an error value instead).
   InMemorySlotAllocator(std::uint64_t segment_id, std::size_t slot_count, std::size_t slot_capacity);
 
-  /// As the constructor, with errors as values (OutOfBounds for bad sizes).
+  /// As the constructor, with errors as values (OutOfBounds for bad sizes, and for a
+  /// `history_depth` not below slot_count). `history_depth`: as CreateOptions::history_depth.
   static tl::expected<InMemorySlotAllocator, SlotError> create(std::uint64_t segment_id, std::size_t slot_count,
-                                                               std::size_t slot_capacity);
+                                                               std::size_t slot_capacity,
+                                                               std::uint32_t history_depth = 0);
 
   /// Records the sample type's hash (builder style).
   InMemorySlotAllocator&& with_type_hash(const TypeHash& hash) &&;

@@ -85,6 +85,10 @@ struct CreateOptions {
   /// How long a dead reader or writer may hold others up before a reap frees what it held
   /// (docs/recovery.md); 1 ms .. 60 s.
   std::chrono::milliseconds lease{kDefaultLease};
+  /// Samples kept for readers that join later (register_reader_with_history): the newest
+  /// `history_depth` committed samples are never reused or evicted; 0 (the default) keeps none; at
+  /// most slot_count - 1. docs/protocol.md, "History for late joiners".
+  std::uint32_t history_depth = 0;
 };
 
 /// Options of PosixSlotAllocator::attach.

@@ -61,6 +61,7 @@ struct SegmentSnapshot {
   std::uint64_t next_sequence = 0;      ///< shmslot segments: the 64-bit counter
   std::uint32_t waiters = 0;            ///< shmslot waiters that may be asleep on `gen` (the sleepers word)
   bool wake_always = false;             ///< NotifyMode::WakeAlways
+  std::uint32_t history_depth = 0;      ///< samples kept for late joiners (CreateOptions::history_depth)
   /// Some process read notify_generation(): every commit and mark_read moves `gen` from then on.
   bool generation_watched = false;
   std::optional<TypeHash> type_hash;

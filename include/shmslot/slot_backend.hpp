@@ -67,6 +67,11 @@ class SlotBackend {
 
   /// Claims a free reader index (or `index` itself) in the segment's registry, for this process.
   virtual tl::expected<std::uint32_t, SlotError> register_reader(std::optional<std::uint32_t> index = std::nullopt);
+  /// register_reader for a late joiner: the reader starts with the samples the segment retains
+  /// (CreateOptions::history_depth; none without history), in order, then the live ones.
+  /// Unsupported where there is no registry (a ZeroDDS-created segment).
+  virtual tl::expected<std::uint32_t, SlotError> register_reader_with_history(
+      std::optional<std::uint32_t> index = std::nullopt);
   /// Disconnects and frees an index this process registered.
   virtual tl::expected<void, SlotError> unregister_reader(std::uint32_t index);
   /// The registered reader indices: the active mask a writer publishes with by default.

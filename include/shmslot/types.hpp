@@ -154,6 +154,12 @@ enum class Reliability : std::uint8_t {
   BestEffort,  ///< give up at once
 };
 
+/// Where a newly registered reader starts reading.
+enum class StartAt : std::uint8_t {
+  Newest,    ///< at the next sample committed (what register_reader does)
+  Retained,  ///< at the oldest sample the segment retains for late joiners (history_depth), in order
+};
+
 /// What a blocking call waits for, so that only the changes that can end its wait wake it
 /// (docs/protocol.md, "Notification").
 enum class WaitFor : std::uint8_t {

@@ -90,7 +90,12 @@ std::optional<TypeHash> EngineBackend::type_hash() const { return engine_ ? engi
 
 tl::expected<std::uint32_t, SlotError> EngineBackend::register_reader(std::optional<std::uint32_t> index) {
   if (!engine_) return unusable();
-  return engine_->register_reader(index);
+  return engine_->register_reader(index, StartAt::Newest);
+}
+
+tl::expected<std::uint32_t, SlotError> EngineBackend::register_reader_with_history(std::optional<std::uint32_t> index) {
+  if (!engine_) return unusable();
+  return engine_->register_reader(index, StartAt::Retained);
 }
 
 tl::expected<void, SlotError> EngineBackend::unregister_reader(std::uint32_t index) {

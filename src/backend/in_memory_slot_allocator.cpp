@@ -25,15 +25,19 @@ InMemorySlotAllocator::InMemorySlotAllocator(std::uint64_t segment_id,
 
 tl::expected<InMemorySlotAllocator, SlotError> InMemorySlotAllocator::create(std::uint64_t segment_id,
                                                                              std::size_t slot_count,
-                                                                             std::size_t slot_capacity) {
-  if (slot_count == 0 || slot_count > core::kMaxSlotCount || slot_capacity == 0 || slot_capacity > kMaxCapacity) {
+                                                                             std::size_t slot_capacity,
+                                                                             std::uint32_t history_depth) {
+  if (slot_count == 0 || slot_count > core::kMaxSlotCount || slot_capacity == 0 || slot_capacity > kMaxCapacity ||
+      history_depth >= slot_count) {
     return tl::unexpected(SlotError::of(SlotErrorCode::OutOfBounds));
   }
-  const core::Geometry g =
-      core::make_geometry(slot_count, core::slot_total_size_for(slot_capacity), slot_capacity, true);
+  core::Geometry g = core::make_geometry(slot_count, core::slot_total_size_for(slot_capacity), slot_capacity, true);
+  g.history_depth = history_depth;
   auto mapping = platform::map_anonymous(g.total_size);
   if (!mapping) return tl::unexpected(SlotError::of(SlotErrorCode::NoFreeSlot));
-  core::format_segment(mapping->data(), g, core::FormatOptions{});
+  core::FormatOptions format;
+  format.history_depth = history_depth;
+  core::format_segment(mapping->data(), g, format);
   auto engine = core::make_engine(mapping->data(), g, segment_id);
   auto memory = std::make_unique<platform_detail::OwnedMemory>(platform_detail::OwnedMemory{std::move(*mapping)});
   InMemorySlotAllocator out(segment_id, std::move(memory));

@@ -204,6 +204,11 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::create(cons
   if (options.lease < std::chrono::milliseconds(1) || options.lease > std::chrono::seconds(60)) {
     return error(PosixErrorCode::InvalidArgument, "lease must be 1 ms .. 60 s");
   }
+  if (options.history_depth >= slot_count) {
+    return error(PosixErrorCode::InvalidArgument,
+                 "history_depth " + std::to_string(options.history_depth) + " must be below slot_count " +
+                     std::to_string(slot_count) + " (a writer needs one slot that is not retained)");
+  }
   if ((options.mode & ~mode_t{0666}) != 0 || (options.mode & 0600) != 0600) {
     return error(PosixErrorCode::InvalidArgument, "mode must include 0600 and have no bits beyond 0666");
   }
@@ -222,7 +227,8 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::create(cons
                                            {}});
     }
   }
-  const core::Geometry g = core::make_geometry(slot_count, core::slot_total_size_for(slot_capacity), slot_capacity, true);
+  core::Geometry g = core::make_geometry(slot_count, core::slot_total_size_for(slot_capacity), slot_capacity, true);
+  g.history_depth = options.history_depth;  // what validation would read back from the formatted segment
   const std::string path = resolve_flink_path(flink_arg);
   const bool in_default_dir = flink_arg.find('/') == std::string::npos;
   // $SHMSLOT_DIR is typed by people: a missing one is a typo far more often than a wish for a new
@@ -302,6 +308,7 @@ tl::expected<PosixSlotAllocator, PosixSlotError> PosixSlotAllocator::create(cons
     core::FormatOptions format;
     format.flags = notify_flags(options);
     format.lease_ms = static_cast<std::uint32_t>(options.lease.count());
+    format.history_depth = options.history_depth;
     if (options.type_hash) format.type_hash = *options.type_hash;
     format.owner_pid = static_cast<std::uint32_t>(::getpid());
     format.owner_start_time = platform::process_start_time(::getpid()).value_or(0);

@@ -26,6 +26,10 @@ tl::expected<std::uint32_t, SlotError> SlotBackend::register_reader(std::optiona
   return tl::unexpected(SlotError::of(SlotErrorCode::Unsupported));
 }
 
+tl::expected<std::uint32_t, SlotError> SlotBackend::register_reader_with_history(std::optional<std::uint32_t>) {
+  return tl::unexpected(SlotError::of(SlotErrorCode::Unsupported));
+}
+
 tl::expected<void, SlotError> SlotBackend::unregister_reader(std::uint32_t) {
   return tl::unexpected(SlotError::of(SlotErrorCode::Unsupported));
 }

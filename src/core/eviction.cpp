@@ -14,6 +14,9 @@ std::size_t evict_stale(const SegmentView& view, const ReaderRegistry& registry,
   const std::uint64_t now = platform::coarse_now_ns();
   const auto age_ns = static_cast<std::uint64_t>(std::max<std::int64_t>(max_age.count(), 0));
   std::size_t evicted = 0;
+  // Retained samples are left alone: their slots cannot be reused yet, so evicting them would only
+  // make laggards skip them (protocol.md, "History for late joiners").
+  const std::uint64_t retain_from = view.retained_from();
   for (std::uint32_t i = 0; i < view.slot_count(); ++i) {
     SlotExt& ext = view.slot_ext(i);
     const std::uint64_t w = ext.word.load(std::memory_order_acquire);
@@ -22,6 +25,7 @@ std::size_t evict_stale(const SegmentView& view, const ReaderRegistry& registry,
     SharedSlotHeader& hdr = view.slot_header(i);
     const ReaderMask read_by = hdr.reader_mask.load(std::memory_order_relaxed);
     const std::uint64_t seq = ext.seq.load(std::memory_order_relaxed);
+    if (seq >= retain_from) continue;
     if (registry.all_done(read_by & active, active, seq)) continue;
     const std::uint64_t committed_at = ext.commit_time_ns.load(std::memory_order_relaxed);
     if (now < committed_at || now - committed_at < age_ns) continue;

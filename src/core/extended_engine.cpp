@@ -17,12 +17,13 @@ tl::expected<std::size_t, SlotError> ExtendedEngine::evict_stale(std::chrono::na
   return core::evict_stale(view_, registry_, notifier_, max_age, active);
 }
 
-tl::expected<std::uint32_t, SlotError> ExtendedEngine::register_reader(std::optional<std::uint32_t> index) {
-  auto claimed = registry_.register_reader(index);
+tl::expected<std::uint32_t, SlotError> ExtendedEngine::register_reader(std::optional<std::uint32_t> index,
+                                                                       StartAt start) {
+  auto claimed = registry_.register_reader(index, start);
   // All 32 taken: dead readers free their indices (and dead writers their loans); try once more if
   // a reap freed anything.
   if (!claimed && claimed.error().code == SlotErrorCode::NoFreeReader && reaper_.reap() > 0) {
-    claimed = registry_.register_reader(index);
+    claimed = registry_.register_reader(index, start);
   }
   return claimed;
 }

@@ -39,7 +39,7 @@ class ExtendedEngine final : public SlotEngine {
   }
   tl::expected<void, SlotError> disconnect(std::uint32_t reader) override;
 
-  tl::expected<std::uint32_t, SlotError> register_reader(std::optional<std::uint32_t> index) override;
+  tl::expected<std::uint32_t, SlotError> register_reader(std::optional<std::uint32_t> index, StartAt start) override;
   tl::expected<void, SlotError> unregister_reader(std::uint32_t index) override {
     return registry_.unregister_reader(index);
   }

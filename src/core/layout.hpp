@@ -59,7 +59,11 @@ static_assert(offsetof(SharedSlotHeader, reserved) == 12);
 inline constexpr std::uint32_t kControlMagic = 0x58534C53;  // "SLSX"
 inline constexpr std::uint32_t kFlagWakeAlways = 1U << 0;   // every notify calls FUTEX_WAKE
 inline constexpr std::uint32_t kFlagHasTypeHash = 1U << 1;
-inline constexpr std::uint32_t kKnownFlags = kFlagWakeAlways | kFlagHasTypeHash;
+// ExtControl::history_depth holds H: writers keep the newest H committed samples for late joiners.
+// A flag, not a version: segments without history stay readable by builds that predate it, and a
+// build that does not know it (and would reuse retained slots) refuses the segment (format.md).
+inline constexpr std::uint32_t kFlagHistory = 1U << 2;
+inline constexpr std::uint32_t kKnownFlags = kFlagWakeAlways | kFlagHasTypeHash | kFlagHistory;
 inline constexpr std::size_t kMaxReaders = 32;
 
 // One cache line per reader, so readers moving their cursors never share a line with each other.
@@ -118,7 +122,10 @@ struct alignas(kCacheLine) ExtControl {
   // Line 1: the writers' line. Readers read next_seq only on the rare lapped path.
   alignas(kCacheLine) std::atomic<std::uint64_t> next_seq;
   std::atomic<std::uint64_t> reserve_cursor;
-  std::uint8_t pad1[48];
+  // H with kFlagHistory (1 .. slot_count-1), else 0. Written once by the creator; on the writers'
+  // line because every reserve of a segment with history reads it beside next_seq.
+  std::uint32_t history_depth;
+  std::uint8_t pad1[44];
   // Line 2: who may sleep on `gen`, loaded by every commit and mark_read; apart from the writers'
   // line so that a reader going to sleep does not steal the line a writer is about to fetch_add.
   // Bits 0..31: sleeper entry i is taken by a sleeper (sleeper_word); bits 32..62: sleepers that
@@ -147,6 +154,7 @@ static_assert(offsetof(ExtControl, lease_ms) == 52);
 static_assert(offsetof(ExtControl, last_reap_ns) == 56);
 static_assert(offsetof(ExtControl, next_seq) == 64);
 static_assert(offsetof(ExtControl, reserve_cursor) == 72);
+static_assert(offsetof(ExtControl, history_depth) == 80);
 static_assert(offsetof(ExtControl, sleepers) == 128);
 static_assert(offsetof(ExtControl, slot_sleepers) == 136);
 static_assert(offsetof(ExtControl, readers) == 192);
@@ -230,6 +238,7 @@ struct Geometry {
   std::uint64_t ring_offset = 0;
   std::uint64_t ext_size = 0;
   std::uint64_t total_size = 0;  // bytes of the whole object
+  std::uint64_t history_depth = 0;  // H, validated (ExtControl::history_depth); 0: no history
 };
 
 // slot_total_size for a requested capacity: 16 + capacity rounded up to a cache line.

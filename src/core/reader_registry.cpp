@@ -2,6 +2,7 @@
 // docs/recovery.md.
 #include "core/reader_registry.hpp"
 
+#include <algorithm>
 #include <thread>
 
 #include "core/slot_checks.hpp"
@@ -47,7 +48,22 @@ bool ReaderRegistry::all_done(ReaderMask read_by, ReaderMask active, std::uint64
   return true;
 }
 
-bool ReaderRegistry::claim_entry(std::uint32_t reader, bool reset_cursor) {
+std::uint64_t ReaderRegistry::start_at_retained(std::uint32_t reader) const {
+  const std::uint64_t from = std::min(view_.retained_from(), view_.control().next_seq.load(std::memory_order_acquire));
+  const std::uint32_t bit = 1U << reader;
+  for (std::uint32_t i = 0; i < view_.slot_count(); ++i) {
+    const SlotExt& ext = view_.slot_ext(i);
+    // SYNC: acquire, as a reader's look at the word; a slot reused since holds a newer sample, whose
+    // bit for this index is clear after its commit anyway.
+    if (slot_word::phase(ext.word.load(std::memory_order_acquire)) != slot_word::Phase::kCommitted) continue;
+    if (ext.seq.load(std::memory_order_relaxed) < from) continue;
+    // Relaxed: published to writers by the release RMW of `registered` that follows (claim_entry).
+    view_.slot_header(i).reader_mask.fetch_and(~bit, std::memory_order_relaxed);
+  }
+  return from;
+}
+
+bool ReaderRegistry::claim_entry(std::uint32_t reader, Cursor cursor) {
   ReaderEntry& entry = view_.reader_entry(reader);
   std::uint64_t free_owner = 0;
   const auto me = static_cast<std::uint64_t>(platform::current_pid());
@@ -57,9 +73,12 @@ bool ReaderRegistry::claim_entry(std::uint32_t reader, bool reset_cursor) {
   }
   entry.owner_start.store(platform::current_start_time(), std::memory_order_relaxed);
   entry.evictions.store(0, std::memory_order_relaxed);
-  // A registered reader reads from now on; samples before count as passed (cursor_past).
-  if (reset_cursor) {
+  // A registered reader reads from now on (or from the oldest retained sample); samples before count
+  // as passed (cursor_past).
+  if (cursor == Cursor::Newest) {
     entry.cursor.store(view_.control().next_seq.load(std::memory_order_acquire), std::memory_order_release);
+  } else if (cursor == Cursor::Retained) {
+    entry.cursor.store(start_at_retained(reader), std::memory_order_release);
   }
   // SYNC: release; a writer that sees the bit (acquire in registered_readers) sees the cursor.
   view_.control().registered.fetch_or(1U << reader, std::memory_order_release);
@@ -99,10 +118,12 @@ void ReaderRegistry::note_reader(std::uint32_t reader) {
   noted_.fetch_or(bit, std::memory_order_relaxed);
   // An index used without registering (the ZeroDDS way) is recorded if free, keeping its cursor:
   // such a reader reads what is in the segment, as ZeroDDS readers do.
-  if (view_.reader_entry(reader).owner.load(std::memory_order_relaxed) == 0) (void)claim_entry(reader, false);
+  if (view_.reader_entry(reader).owner.load(std::memory_order_relaxed) == 0) (void)claim_entry(reader, Cursor::Keep);
 }
 
-tl::expected<std::uint32_t, SlotError> ReaderRegistry::register_reader(std::optional<std::uint32_t> index) {
+tl::expected<std::uint32_t, SlotError> ReaderRegistry::register_reader(std::optional<std::uint32_t> index,
+                                                                       StartAt start) {
+  const Cursor cursor = start == StartAt::Retained ? Cursor::Retained : Cursor::Newest;
   const auto me = static_cast<std::uint64_t>(platform::current_pid());
   if (index) {
     const std::uint32_t r = *index;
@@ -127,12 +148,12 @@ tl::expected<std::uint32_t, SlotError> ReaderRegistry::register_reader(std::opti
         }
         release_entry(r, owner, true);  // its owner died: free it first
       }
-      if (claim_entry(r, true)) return r;
+      if (claim_entry(r, cursor)) return r;
     }
     return fail(SlotErrorCode::ReaderIndexInUse);
   }
   for (std::uint32_t r = 0; r < kMaxReaders; ++r) {
-    if (view_.reader_entry(r).owner.load(std::memory_order_relaxed) == 0 && claim_entry(r, true)) return r;
+    if (view_.reader_entry(r).owner.load(std::memory_order_relaxed) == 0 && claim_entry(r, cursor)) return r;
   }
   return fail(SlotErrorCode::NoFreeReader);
 }

@@ -24,8 +24,9 @@ class ReaderRegistry {
   ReaderRegistry(const ReaderRegistry&) = delete;
   ReaderRegistry& operator=(const ReaderRegistry&) = delete;
 
-  // Claims `index`, or the first free entry (NoFreeReader when none is: the engine reaps and retries).
-  tl::expected<std::uint32_t, SlotError> register_reader(std::optional<std::uint32_t> index);
+  // Claims `index`, or the first free entry (NoFreeReader when none is: the engine reaps and retries);
+  // its cursor starts as `start` says (an index this process holds already keeps its cursor).
+  tl::expected<std::uint32_t, SlotError> register_reader(std::optional<std::uint32_t> index, StartAt start);
   tl::expected<void, SlotError> unregister_reader(std::uint32_t index);
   ReaderMask registered_readers() const;
   tl::expected<ReaderStats, SlotError> reader_stats(std::uint32_t index) const;
@@ -45,7 +46,13 @@ class ReaderRegistry {
   bool owner_alive() const;
 
  private:
-  bool claim_entry(std::uint32_t reader, bool reset_cursor);
+  // Where a claimed entry's cursor goes: where it was (an index used without registering), or as
+  // register_reader's StartAt says.
+  enum class Cursor : std::uint8_t { Keep, Newest, Retained };
+  bool claim_entry(std::uint32_t reader, Cursor cursor);
+  // A late joiner's start: the oldest retained number, with the joiner's bit cleared on the
+  // retained samples (a previous owner of the index may have marked them read).
+  std::uint64_t start_at_retained(std::uint32_t reader) const;
   // Frees entry `reader` if `owner` still holds it; a dead owner's reader is disconnected first.
   void release_entry(std::uint32_t reader, std::uint64_t owner, bool dead);
 

@@ -14,7 +14,8 @@ void format_segment(std::byte* base, const Geometry& g, const FormatOptions& opt
   header->ext_size = static_cast<std::uint32_t>(g.ext_size);
   auto* ctl = reinterpret_cast<ExtControl*>(base + g.ext_offset);
   ctl->magic = kControlMagic;
-  ctl->flags = options.flags;
+  ctl->flags = options.flags | (options.history_depth != 0 ? kFlagHistory : 0U);
+  ctl->history_depth = options.history_depth;
   ctl->slot_capacity = g.slot_capacity;
   std::memcpy(ctl->type_hash, options.type_hash.data(), sizeof ctl->type_hash);
   ctl->owner_pid = options.owner_pid;

@@ -74,6 +74,15 @@ tl::expected<Geometry, InvalidSegment> validate_segment(const std::byte* base, s
   if (ctl->magic != kControlMagic) return invalid("extension control block has bad magic " + hex32(ctl->magic));
   const std::uint32_t flags = ctl->flags;
   if ((flags & ~kKnownFlags) != 0) return invalid("unknown extension flags " + hex32(flags));
+  const std::uint32_t depth = ctl->history_depth;
+  if ((flags & kFlagHistory) != 0 && (depth == 0 || depth >= count)) {
+    return invalid("history depth " + std::to_string(depth) + " is not in 1.." + std::to_string(count - 1) + " for " +
+                   std::to_string(count) + " slots");
+  }
+  if ((flags & kFlagHistory) == 0 && depth != 0) {
+    return invalid("history depth " + std::to_string(depth) + " recorded without the history flag");
+  }
+  g.history_depth = depth;
   const std::uint64_t capacity = ctl->slot_capacity;
   if (capacity == 0 || capacity > total - kSlotHeaderSize || slot_total_size_for(capacity) != total) {
     return invalid("recorded slot capacity " + std::to_string(capacity) + " does not fit slot_total_size " +

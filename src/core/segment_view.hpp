@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 
 #include "core/layout.hpp"
@@ -41,6 +42,15 @@ class SegmentView {
   SlotExt& slot_ext(std::uint32_t i) const { return slot_ext_[i]; }
   RingEntry& ring_entry(std::uint64_t k) const { return ring_[k]; }
   RingEntry& ring_at(std::uint64_t seq) const { return ring_[seq % geo_.slot_count]; }
+
+  // The oldest sequence number a segment with history keeps (protocol.md, "History for late
+  // joiners"): committed samples at or above it are retained, never reused or evicted. No history:
+  // past every number. Relaxed: next_seq only grows, so a stale value retains more, never less.
+  std::uint64_t retained_from() const {
+    if (geo_.history_depth == 0) return UINT64_MAX;
+    const std::uint64_t next = ctl_->next_seq.load(std::memory_order_relaxed);
+    return next > geo_.history_depth ? next - geo_.history_depth : 0;
+  }
 
  private:
   std::byte* base_;

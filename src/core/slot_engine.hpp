@@ -31,6 +31,7 @@ struct FormatOptions {
   std::uint32_t owner_pid = 0;
   std::uint32_t owner_pid_ns = 0;
   std::uint64_t owner_start_time = 0;
+  std::uint32_t history_depth = 0;  // H; sets kFlagHistory when not 0 (the caller checked H < slot_count)
 };
 
 // Writes header and extension into zero-filled memory; the extension magic is stored last.
@@ -66,7 +67,7 @@ class SlotEngine {
   virtual tl::expected<void, SlotError> disconnect(std::uint32_t reader) = 0;
 
   // The reader registry and reaping (reader_registry.hpp, reaper.hpp, docs/recovery.md).
-  virtual tl::expected<std::uint32_t, SlotError> register_reader(std::optional<std::uint32_t> index) = 0;
+  virtual tl::expected<std::uint32_t, SlotError> register_reader(std::optional<std::uint32_t> index, StartAt start) = 0;
   virtual tl::expected<void, SlotError> unregister_reader(std::uint32_t index) = 0;
   virtual ReaderMask registered_readers() const = 0;
   virtual tl::expected<ReaderStats, SlotError> reader_stats(std::uint32_t index) const = 0;

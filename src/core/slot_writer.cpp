@@ -25,12 +25,13 @@ tl::expected<SlotHandle, SlotError> SlotWriter::reserve_once(ReaderMask active) 
   // start per reserve, then every slot in turn: numbers taken one per attempt could skip the one
   // reusable slot while other writers move the cursor too.
   const std::uint64_t start = view_.control().reserve_cursor.fetch_add(1, std::memory_order_relaxed);
+  const std::uint64_t retain_from = view_.retained_from();
   for (std::uint64_t attempt = 0; attempt < n; ++attempt) {
     const auto i = static_cast<std::uint32_t>((start + attempt) % n);
     SlotExt& ext = view_.slot_ext(i);
     // SYNC: acquire; pairs with the release unpin in mark_read / disconnect.
     std::uint64_t w = ext.word.load(std::memory_order_acquire);
-    if (!reusable(i, w, active)) continue;
+    if (!reusable(i, w, active, retain_from)) continue;
     const std::uint32_t gen = sw::next_generation(sw::generation(w));
     // The loaner's pid rides in the word while WRITING, so a reap frees exactly a dead writer's loan.
     const auto loaner = static_cast<std::uint32_t>(platform::current_pid());
@@ -56,22 +57,27 @@ tl::expected<SlotHandle, SlotError> SlotWriter::reserve_once(ReaderMask active) 
   return fail(SlotErrorCode::NoFreeSlot);
 }
 
-bool SlotWriter::reusable(std::uint32_t i, std::uint64_t w, ReaderMask active) const {
+bool SlotWriter::reusable(std::uint32_t i, std::uint64_t w, ReaderMask active, std::uint64_t retain_from) const {
   const Phase phase = sw::phase(w);
   if (phase == Phase::kWriting) return false;
   if (phase != Phase::kCommitted) return true;
   if (sw::hold(w) != 0) return false;
+  // Relaxed: the acquire load of the word (the caller's) orders it; a seq from a newer commit is
+  // only newer, so it retains or waits for readers more, never less.
+  const std::uint64_t seq = view_.slot_ext(i).seq.load(std::memory_order_relaxed);
+  if (seq >= retain_from) return false;  // among the newest H: kept for late joiners
   // SYNC: acquire; pairs with the release fetch_or in mark_read: the readers' reads of the old
   // sample happen before this writer's stores into the slot.
   const ReaderMask read_by = view_.slot_header(i).reader_mask.load(std::memory_order_acquire);
-  return registry_.all_done(read_by & active, active, view_.slot_ext(i).seq.load(std::memory_order_relaxed));
+  return registry_.all_done(read_by & active, active, seq);
 }
 
 bool SlotWriter::has_free_slot(ReaderMask active) const {
   const auto n = static_cast<std::uint32_t>(view_.slot_count());
+  const std::uint64_t retain_from = view_.retained_from();
   for (std::uint32_t i = 0; i < n; ++i) {
     // SYNC: acquire, as in reserve_once: this answers the question reserve will ask.
-    if (reusable(i, view_.slot_ext(i).word.load(std::memory_order_acquire), active)) return true;
+    if (reusable(i, view_.slot_ext(i).word.load(std::memory_order_acquire), active, retain_from)) return true;
   }
   return false;
 }

@@ -33,9 +33,10 @@ class SlotWriter {
   tl::expected<SlotHandle, SlotError> reserve_once(ReaderMask active);
   // Whether the entry now names this sample (false: a newer one of its residue holds it).
   bool publish_in_order(std::uint64_t seq, std::uint32_t slot);
-  // Whether slot i, whose word is `w`, may be loaned for `active`: neither loaned nor pinned, and
-  // free or read by every reader in `active` (the test reserve makes before its CAS).
-  bool reusable(std::uint32_t i, std::uint64_t w, ReaderMask active) const;
+  // Whether slot i, whose word is `w`, may be loaned for `active`: neither loaned nor pinned, nor
+  // retained for late joiners (its sequence number at or above `retain_from`), and free or read by
+  // every reader in `active` (the test reserve makes before its CAS).
+  bool reusable(std::uint32_t i, std::uint64_t w, ReaderMask active, std::uint64_t retain_from) const;
 
   const SegmentView view_;  // a copy: one indirection less on every access
   const ReaderRegistry& registry_;

@@ -36,6 +36,7 @@ SegmentSnapshot SlotEngine::snapshot() const {
     out.waiters = static_cast<std::uint32_t>(__builtin_popcount(sleeper_word::tracked(sleepers))) +
                   sleeper_word::untracked(sleepers);
     out.wake_always = (ctl.flags & kFlagWakeAlways) != 0;
+    out.history_depth = static_cast<std::uint32_t>(view_.geometry().history_depth);
     out.generation_watched = sleeper_word::generation_watched(sleepers);
     out.type_hash = type_hash();
     out.owner_pid = ctl.owner_pid;

@@ -34,7 +34,7 @@ class ZeroDdsEngine final : public SlotEngine {
   tl::expected<void, SlotError> disconnect(std::uint32_t reader) override;
 
   // No registry: ZeroDDS readers pick their index by configuration.
-  tl::expected<std::uint32_t, SlotError> register_reader(std::optional<std::uint32_t>) override {
+  tl::expected<std::uint32_t, SlotError> register_reader(std::optional<std::uint32_t>, StartAt) override {
     return fail(SlotErrorCode::Unsupported);
   }
   tl::expected<void, SlotError> unregister_reader(std::uint32_t) override { return fail(SlotErrorCode::Unsupported); }

@@ -134,6 +134,16 @@ TEST(PosixBadInput, CorruptHeadersAreRefusedWithAReason) {
   const std::size_t ext = core::align_up(0x20 + 4 * 128, 64);
   expect_refused([ext](RawSegment& s, auto&) { s.set_u32(ext, 0); }, "control block has bad magic");
   expect_refused([ext](RawSegment& s, auto&) { s.set_u32(ext + 4, 0x80); }, "unknown extension flags");
+  // History (flag bit 2, depth at ext+0x50): a depth the segment cannot keep, or one without the flag.
+  expect_refused([ext](RawSegment& s, auto&) { s.set_u32(ext + 4, 4); }, "history depth 0 is not in 1..3");
+  expect_refused(
+      [ext](RawSegment& s, auto&) {
+        s.set_u32(ext + 4, 4);
+        s.set_u32(ext + 0x50, 4);
+      },
+      "history depth 4 is not in 1..3 for 4 slots");
+  expect_refused([ext](RawSegment& s, auto&) { s.set_u32(ext + 0x50, 2); },
+                 "history depth 2 recorded without the history flag");
   expect_refused([ext](RawSegment& s, auto&) { s.set_u64(ext + 8, 200); }, "does not fit slot_total_size");
   expect_refused([ext](RawSegment& s, auto&) { s.set_u64(ext + 8, 0); }, "does not fit slot_total_size");
   expect_refused([ext](RawSegment& s, auto&) { s.set_u64(ext + 8, 32); }, "does not fit slot_total_size");

@@ -79,6 +79,14 @@ TEST(EngineEdge, SequenceTakenButNotPublishedHoldsReadersBack) {
   EXPECT_FALSE(e.next_unread(0).value());
 }
 
+TEST(EngineEdge, AZeroDdsSegmentRefusesHistoryAsItRefusesRegistration) {
+  Segment s(4, false);
+  auto engine = make_engine(s.memory.data(), s.geometry, 0);
+  auto late = engine->register_reader(std::nullopt, StartAt::Retained);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code, SlotErrorCode::Unsupported);
+}
+
 TEST(EngineEdge, ZeroDdsSegmentDeliversInSequenceOrderAcrossTheWrap) {
   Segment s(4, false);
   const std::uint32_t sns[4] = {1, 0xFFFFFFFE, 0, 0xFFFFFFFF};  // slot order differs from sequence order
@@ -105,7 +113,7 @@ TEST(EngineEdge, RegisteringWithEveryIndexTakenReapsDeadWritersLoansToo) {
   Segment s(4);
   auto engine = make_engine(s.memory.data(), s.geometry, 0);
   SlotEngine& e = *engine;
-  for (std::uint32_t r = 0; r < kMaxReaders; ++r) ASSERT_TRUE(e.register_reader(r));
+  for (std::uint32_t r = 0; r < kMaxReaders; ++r) ASSERT_TRUE(e.register_reader(r, StartAt::Newest));
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) ::_exit(0);
@@ -113,7 +121,7 @@ TEST(EngineEdge, RegisteringWithEveryIndexTakenReapsDeadWritersLoansToo) {
   auto* ext = reinterpret_cast<SlotExt*>(s.memory.data() + s.geometry.slot_ext_offset);
   ext[0].word.store(slot_word::make(slot_word::Phase::kWriting, 1, static_cast<std::uint32_t>(child)));
   const std::uint64_t gen = e.generation();
-  EXPECT_EQ(e.register_reader(std::nullopt).error().code, SlotErrorCode::NoFreeReader);
+  EXPECT_EQ(e.register_reader(std::nullopt, StartAt::Newest).error().code, SlotErrorCode::NoFreeReader);
   EXPECT_EQ(slot_word::phase(ext[0].word.load()), slot_word::Phase::kFree);
   EXPECT_NE(e.generation(), gen);  // the reap told waiting writers
 }

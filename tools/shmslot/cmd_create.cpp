@@ -31,6 +31,7 @@ struct Options {
   std::string group;
   std::string type_hash;
   bool wake_always = false;
+  std::uint32_t history = 0;
 };
 
 CLI::Validator octal_mode_validator() {
@@ -56,6 +57,7 @@ int run(const Options& o, bool mode_given) {
   if (options.group && !mode_given) options.mode = 0660;  // --group alone shares the segment
   if (!o.type_hash.empty()) options.type_hash = type_hash_from_hex(o.type_hash);
   options.notify = o.wake_always ? NotifyMode::WakeAlways : NotifyMode::WakeOnDemand;
+  options.history_depth = o.history;
   auto segment = PosixSlotAllocator::create(o.flink, o.slots, o.capacity, options);
   if (!segment) {
     const PosixSlotError& e = segment.error();
@@ -91,6 +93,10 @@ void register_create(CLI::App& app) {
       ->check(type_hash_validator());
   cmd->add_flag("--wake-always", o->wake_always,
                 "Wake waiters on every commit (needed when ZeroDDS processes wait on the segment)");
+  cmd->add_option("--history", o->history,
+                  "Keep the newest N samples for readers that join later (`sub --history`); below --slots")
+      ->capture_default_str()
+      ->check(whole_number_validator(0, kMaxSlotCount - 1));
   set_action(*cmd, [o, cmd] { return run(*o, cmd->count("--mode") > 0); });
 }
 

@@ -113,6 +113,23 @@ End read_loop(const Options& o, PosixSlotAllocator& segment, Tally& tally, std::
 // the newest sample on. ZeroDDS segments have no registry: nothing to check.
 int claim_reader_index(const Options& o, PosixSlotAllocator& segment) {
   const auto me = static_cast<std::uint32_t>(::getpid());
+  if (o.history) {
+    // A late joiner registers (so the cursor starts at the oldest retained sample) whoever held
+    // the index before, unless a live process holds it now.
+    auto claimed = segment.register_reader_with_history(o.reader);
+    if (claimed) return kExitOk;
+    if (claimed.error().code == SlotErrorCode::ReaderIndexInUse) {
+      const auto stats = segment.reader_stats(o.reader);
+      return fail(kCommand, kExitInUse,
+                  fmt::format("reader index {} is in use by pid {}; pick another with --reader", o.reader,
+                              stats ? stats->owner_pid : 0));
+    }
+    if (claimed.error().code == SlotErrorCode::Unsupported) {
+      return fail(kCommand, kExitFailure,
+                  fmt::format("--history: {} was created by ZeroDDS, which keeps no history", segment.flink_path()));
+    }
+    return fail(kCommand, kExitFailure, "register_reader_with_history: " + claimed.error().message());
+  }
   auto stats = segment.reader_stats(o.reader);
   if (!stats || stats->owner_pid == me) return kExitOk;
   auto in_use = [&](std::uint32_t pid) {
@@ -210,6 +227,9 @@ void register_sub(CLI::App& app) {
                 "Check `pub --generate` payloads (index continuity, checksum, content); print "
                 "'verify: received= lost= duplicate= corrupt= overwritten=' at the end; exit 1 if any is corrupt. "
                 "Without --json/--hex, prints no per-sample lines");
+  cmd->add_flag("--history", o->history,
+                "Join late: read the samples the segment retains (`create --history N`) first, in order, then "
+                "the live ones (none retained without history); registers the --reader index");
   cmd->add_option("--max", o->max, "Stop after N samples in all (0: no limit)")
       ->capture_default_str()
       ->check(whole_number_validator(0, UINT64_MAX));

@@ -103,6 +103,7 @@ std::string render_text(const InspectView& view, const SegmentSnapshot& snap) {
   line("gen_watched", snap.extended ? (snap.generation_watched ? "yes" : "no") : na);
   line("notify",
        std::string(notify_name(view.notify)) + (snap.extended ? "" : " (ZeroDDS writers wake on every change)"));
+  line("history", snap.extended ? std::to_string(snap.history_depth) : na);
   line("type_hash", snap.type_hash ? to_hex(*snap.type_hash) : snap.extended ? "none" : na);
   line("owner", snap.extended ? fmt::format("pid {}, {}", snap.owner_pid, snap.owner_alive ? "alive" : "dead") : na);
   if (snap.damaged_slots > 0) {
@@ -133,6 +134,7 @@ nlohmann::ordered_json render_json(const InspectView& view, const SegmentSnapsho
   j["waiters"] = snap.extended ? json(snap.waiters) : json(nullptr);
   j["gen_watched"] = snap.extended ? json(snap.generation_watched) : json(nullptr);
   j["notify"] = notify_name(view.notify);
+  j["history"] = snap.extended ? json(snap.history_depth) : json(nullptr);
   j["type_hash"] = snap.type_hash ? json(to_hex(*snap.type_hash)) : json(nullptr);
   j["owner"] = snap.extended ? json{{"pid", snap.owner_pid}, {"alive", snap.owner_alive}} : json(nullptr);
   j["damaged_slots"] = snap.extended ? json(snap.damaged_slots) : json(nullptr);

@@ -27,6 +27,7 @@ struct Options {
   bool hex = false;
   bool count = false;
   bool verify = false;
+  bool history = false;  // register as a late joiner: the retained samples first
   std::uint64_t max = 0;
   double timeout_s = 0;
   std::string type_hash;

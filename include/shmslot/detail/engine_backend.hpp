@@ -35,6 +35,8 @@ class EngineBackend : public SlotBackend {
   std::size_t slot_capacity() const override;
   std::optional<TypeHash> type_hash() const override;
   tl::expected<std::uint32_t, SlotError> register_reader(std::optional<std::uint32_t> index = std::nullopt) override;
+  tl::expected<std::uint32_t, SlotError> register_reader_with_history(
+      std::optional<std::uint32_t> index = std::nullopt) override;
   tl::expected<void, SlotError> unregister_reader(std::uint32_t index) override;
   ReaderMask registered_readers() const override;
   tl::expected<ReaderStats, SlotError> reader_stats(std::uint32_t index) const override;
