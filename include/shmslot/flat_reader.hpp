@@ -74,6 +74,13 @@ class FlatReader {
     if (!reader) return tl::unexpected(reader.error());
     return FlatReader(std::move(*reader));
   }
+  /// registered(), for a late joiner: the retained samples first, then the live ones
+  /// (Reader::registered_with_history).
+  static tl::expected<FlatReader, SlotError> registered_with_history(SlotBackend& backend) {
+    auto reader = Reader::registered_with_history(backend);
+    if (!reader) return tl::unexpected(reader.error());
+    return FlatReader(std::move(*reader));
+  }
 
   FlatReader(FlatReader&&) noexcept = default;
   FlatReader& operator=(FlatReader&&) = delete;

@@ -105,13 +105,25 @@ class BasicReader {
   /// Claims a free reader index in the segment's registry; it is released (and the reader
   /// disconnected) when this reader is destroyed. NoFreeReader when all 32 are taken.
   static tl::expected<BasicReader, SlotError> registered(Backend& backend) {
-    auto index = backend.register_reader();
+    return owning(backend, backend.register_reader());
+  }
+  /// registered(), for a late joiner: it reads the samples the segment retains for late joiners
+  /// (CreateOptions::history_depth), oldest first, then the live ones (SlotBackend::
+  /// register_reader_with_history). Unsupported on a ZeroDDS-created segment.
+  static tl::expected<BasicReader, SlotError> registered_with_history(Backend& backend) {
+    return owning(backend, backend.register_reader_with_history());
+  }
+
+ private:
+  // A reader that releases `index` when it goes.
+  static tl::expected<BasicReader, SlotError> owning(Backend& backend, tl::expected<std::uint32_t, SlotError> index) {
     if (!index) return tl::unexpected(index.error());
     BasicReader reader(backend, *index);
     reader.owns_registration_ = true;
     return reader;
   }
 
+ public:
   BasicReader(BasicReader&& other) noexcept
       : backend_(other.backend_),
         reader_(other.reader_),
