@@ -218,7 +218,8 @@ WakeupResult run_wakeup(const WakeupConfig& config) {
   const auto status = child.wait(std::chrono::milliseconds(10'000));
   if (!status || *status != 0) return failed("reader exited with status " + std::to_string(status.value_or(-1)));
   r.latency_us.reserve(cfg.rounds);
-  for (std::uint64_t i = cfg.warmup; i < total; ++i) r.latency_us.push_back(static_cast<double>(latencies(shared)[i]) / 1e3);
+  for (std::uint64_t i = cfg.warmup; i < total; ++i)
+    r.latency_us.push_back(static_cast<double>(latencies(shared)[i]) / 1e3);
   r.mode = shared->mode;
   r.pinned = pinned && shared->pinned.load() == 1;
   r.ok = true;
@@ -232,7 +233,7 @@ namespace {
 struct alignas(64) ArmedShared {
   std::atomic<int> state;  // 0 starting, 1 listening, 2 done, -1 failed
   std::atomic<int> pinned;
-  std::atomic<int> done;   // the writer has finished
+  std::atomic<int> done;  // the writer has finished
   std::atomic<int> signalled;
   char message[160];
 };

@@ -13,9 +13,9 @@ namespace shmslot::bench {
 
 /// How the blocked reader sleeps.
 enum class WakeupVariant {
-  TakeBlocking,      ///< the baseline: BasicReader::take_blocking, the segment's own futex wait
-  WaitSetOne,        ///< a WaitSet with that one reader (mode Automatic)
-  WaitSetMany,       ///< a WaitSet over `segments` segments, one reader each (mode Automatic)
+  TakeBlocking,           ///< the baseline: BasicReader::take_blocking, the segment's own futex wait
+  WaitSetOne,             ///< a WaitSet with that one reader (mode Automatic)
+  WaitSetMany,            ///< a WaitSet over `segments` segments, one reader each (mode Automatic)
   WaitSetManySingleWord,  ///< the same, forced to WaitSetMode::SingleWord
 };
 
@@ -35,8 +35,8 @@ struct WakeupResult {
   bool ok = false;
   std::string error;
   bool pinned = false;
-  std::string mode;                  ///< the set's mode after the run ("vectored", "single-word"; "-" for the baseline)
-  std::vector<double> latency_us;    ///< commit (the writer's stamp) to the reader's return, per timed round
+  std::string mode;                ///< the set's mode after the run ("vectored", "single-word"; "-" for the baseline)
+  std::vector<double> latency_us;  ///< commit (the writer's stamp) to the reader's return, per timed round
 };
 
 /// Forks the reader, commits `warmup + rounds` stamped samples one at a time, reaps it. Never throws.

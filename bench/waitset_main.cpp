@@ -46,8 +46,8 @@ constexpr const char* kMethod =
     "round-robin, (d) = (c) in SingleWord mode (1 ms poll interval). p50/p99 of all recorded latencies "
     "pooled; ratios are p50 over (a)'s p50. Armed fd: --commits non-blocking writes (empty active mask) "
     "into a segment whose reader is a WaitSet member with event_fd() armed and never drained, against "
-    "the same writer with no WaitSet, in alternating order; ns per commit (median of repetitions), the writer's FUTEX_WAKE "
-    "calls per run (one arm cycle) and per 1000 commits.";
+    "the same writer with no WaitSet, in alternating order; ns per commit (median of repetitions), the "
+    "writer's FUTEX_WAKE calls per run (one arm cycle) and per 1000 commits.";
 
 struct Options {
   std::size_t size = 64;
@@ -98,9 +98,9 @@ int run(const Options& o, int argc, char** argv) {
   } else {
     std::printf("# WARNING: only one usable CPU (%d): writer and reader share it\n", cpus.a);
   }
-  doc["settings"] = {{"size", o.size},         {"rounds", o.rounds},   {"warmup", o.warmup},
-                     {"pause_us", o.pause_us}, {"segments", o.segments}, {"commits", o.commits},
-                     {"repetitions", o.repetitions}};
+  doc["settings"] = {
+      {"size", o.size},         {"rounds", o.rounds},   {"warmup", o.warmup},          {"pause_us", o.pause_us},
+      {"segments", o.segments}, {"commits", o.commits}, {"repetitions", o.repetitions}};
   doc["cpus"] = {{"writer", cpus.a}, {"reader", cpus.b}, {"distinct", cpus.distinct}};
 
   std::vector<std::vector<WakeupResult>> wakeups(kVariants.size());
@@ -166,14 +166,12 @@ int run(const Options& o, int argc, char** argv) {
     const double vs_baseline = ratio(s.p50, baseline_p50);
     if (!ok || s.count == 0) ++failures;
     const std::string name = label(kVariants[k], o.segments);
+    const bool one_segment = kVariants[k] == WakeupVariant::TakeBlocking || kVariants[k] == WakeupVariant::WaitSetOne;
     std::printf("%-40s %10.2f %10.2f %10zu %12.2f  %s%s\n", name.c_str(), s.p50, s.p99, s.count, vs_baseline,
                 mode.c_str(), ok ? "" : "  FAILED");
     doc["wakeup"].push_back({{"variant", to_string(kVariants[k])},
                              {"label", name},
-                             {"segments", kVariants[k] == WakeupVariant::TakeBlocking ||
-                                                  kVariants[k] == WakeupVariant::WaitSetOne
-                                              ? 1
-                                              : o.segments},
+                             {"segments", one_segment ? 1 : o.segments},
                              {"mode", mode},
                              {"ok", ok},
                              {"pinned", pinned},
@@ -235,20 +233,27 @@ int run(const Options& o, int argc, char** argv) {
 
 int main(int argc, char** argv) {
   Options o;
-  CLI::App app("WaitSet wake-up latency of a blocked reader against its own blocking take (1 and many segments, "
-               "vectored and single-word), and what an armed event fd costs a streaming writer; JSON out.");
+  CLI::App app(
+      "WaitSet wake-up latency of a blocked reader against its own blocking take (1 and many segments, "
+      "vectored and single-word), and what an armed event fd costs a streaming writer; JSON out.");
   app.footer(std::string("Method: ") + kMethod);
-  app.add_option("--size", o.size, "Payload bytes per sample (>= 8)")->check(CLI::Range(8, 1 << 20))->capture_default_str();
+  app.add_option("--size", o.size, "Payload bytes per sample (>= 8)")
+      ->check(CLI::Range(8, 1 << 20))
+      ->capture_default_str();
   app.add_option("--rounds", o.rounds, "Recorded wake-ups per variant and repetition")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--warmup", o.warmup, "Wake-ups before them, not recorded")->capture_default_str();
   app.add_option("--pause-us", o.pause_us, "The writer's pause after each acknowledgement (the reader falls asleep)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--segments", o.segments, "Segments of the many-segment WaitSet")
-      ->check(CLI::Range(1, 128))->capture_default_str();
+      ->check(CLI::Range(1, 128))
+      ->capture_default_str();
   app.add_option("--commits", o.commits, "Writes per armed-fd run")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--repetitions", o.repetitions, "Runs per configuration (interleaved)")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--json", o.json, "Where the JSON record goes")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   return run(o, argc, argv);
