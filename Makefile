@@ -108,7 +108,7 @@ demo: $(DEPS)
 BENCH_OUT ?= build/bench-results
 BENCH_PINGPONG_ARGS ?= --repetitions 3
 BENCH_STREAM_ARGS ?= --repetitions 3 --seconds 0.5
-# About 15 s: the single-word variant waits out most of its 1 ms poll interval per wake-up.
+# About 20 s: the single-word variant waits out most of its 1 ms poll interval per wake-up.
 BENCH_WAITSET_ARGS ?= --repetitions 3
 BENCH_OPS_ARGS ?= --benchmark_min_time=0.1 --benchmark_repetitions=3
 # Given to every peer program by bench/peers/run.sh (see their --help).
