@@ -108,6 +108,8 @@ demo: $(DEPS)
 BENCH_OUT ?= build/bench-results
 BENCH_PINGPONG_ARGS ?= --repetitions 3
 BENCH_STREAM_ARGS ?= --repetitions 3 --seconds 0.5
+# About 20 s: the single-word variant waits out most of its 1 ms poll interval per wake-up.
+BENCH_WAITSET_ARGS ?= --repetitions 3
 BENCH_OPS_ARGS ?= --benchmark_min_time=0.1 --benchmark_repetitions=3
 # Given to every peer program by bench/peers/run.sh (see their --help).
 # Five short repetitions: the ratios against the peers are medians of repetition pairs (docs/benchmarks.md).
@@ -137,6 +139,8 @@ bench:
 	$(BENCH_BIN)/shmslot_bench_pingpong $(BENCH_PINGPONG_ARGS) --json $(BENCH_OUT)/pingpong.json \
 	  | tee $(BENCH_OUT)/pingpong.txt
 	$(BENCH_BIN)/shmslot_bench_stream $(BENCH_STREAM_ARGS) --json $(BENCH_OUT)/stream.json | tee $(BENCH_OUT)/stream.txt
+	$(BENCH_BIN)/shmslot_bench_waitset $(BENCH_WAITSET_ARGS) --json $(BENCH_OUT)/waitset.json \
+	  | tee $(BENCH_OUT)/waitset.txt
 	@echo "$(BENCH_BIN)/shmslot_bench_ops --benchmark_format=json $(BENCH_OPS_ARGS) > $(BENCH_OUT)/ops.json"
 	@$(BENCH_BIN)/shmslot_bench_ops --benchmark_format=json $(BENCH_OPS_ARGS) > $(BENCH_OUT)/ops.json
 	bench/peers/run.sh $(BENCH_BIN)/peers $(BENCH_OUT) $(BENCH_PEERS_ARGS)

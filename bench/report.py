@@ -2,7 +2,8 @@
 """Turns the JSON that `make bench` writes into docs/benchmarks.md and docs/img/*.png.
 
 Standard library only (no pip packages). Reads RESULTS/{pingpong,stream,ops}.json, the peers'
-RESULTS/peer-*.json (bench/report_peers.py) and RESULTS/python.json (bench/report_python.py), fills the prose of bench/benchmarks.md.in (tokens
+RESULTS/peer-*.json (bench/report_peers.py), RESULTS/python.json (bench/report_python.py) and
+RESULTS/waitset.json (bench/report_waitset.py), fills the prose of bench/benchmarks.md.in (tokens
 @NAME@) with tables and ratios computed from them, writes gnuplot data and scripts to RESULTS/plots/
 and runs gnuplot (gnuplot-nox) to draw DOCS/img/*.png.
 
@@ -20,6 +21,7 @@ import sys
 sys.dont_write_bytecode = True  # the two modules below are imported from bench/: no __pycache__ there
 import report_peers  # noqa: E402
 import report_python  # noqa: E402
+import report_waitset  # noqa: E402
 from report_format import div, load, num, p50, ratio_text, size_text, table, target_text, verdict  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -429,6 +431,7 @@ def main():
         "PEER_SETTINGS": report_peers.settings(peer_docs),
     }
     tokens.update(report_python.tokens(report_python.load_python(a.results)))
+    tokens.update(report_waitset.tokens(report_waitset.load_waitset(a.results)))
     for r in rows + peer_rows:
         tokens[f"RATIO:{r['id']}"] = ratio_text(r["ratio"])
         tokens[f"VERDICT:{r['id']}"] = r["verdict"]
