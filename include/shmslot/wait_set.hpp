@@ -62,8 +62,8 @@ struct WaitSetOptions {
   std::chrono::nanoseconds poll_interval = std::chrono::milliseconds(1);
 };
 
-/// A set of readers and writers on up to 128 segments (futex_waitv's limit; members on one
-/// segment share its word and count once). Members are added and removed by the thread that waits;
+/// A set of readers and writers on up to 128 segments (futex_waitv's limit; members of one
+/// backend object share its word and count once). Members are added and removed by the thread that waits;
 /// wake() may be called from any thread. The backends must outlive the set (or their removal).
 class WaitSet {
  public:
@@ -104,10 +104,10 @@ class WaitSet {
   /// The ready members now, without sleeping or reaping (and the dead peers the event_fd()
   /// thread found since the last poll).
   tl::expected<WaitSetResult, SlotError> poll();
-  /// Ends a wait() (or makes event_fd() readable) from any thread; a wake with nobody waiting is
-  /// kept for the next wait.
+  /// Ends a wait() (or, while armed, makes event_fd() readable) from any thread; a wake with nobody
+  /// waiting is kept for the next wait.
   void wake();
-  /// The mode in use: Vectored or SingleWord (Automatic settles on the first sleep).
+  /// The mode in use: Vectored or SingleWord (Automatic probes the kernel when the set is made).
   WaitSetMode mode() const;
 
   /// A file descriptor for epoll, asio, libuv and executor loops (an eventfd, owned by the set):
