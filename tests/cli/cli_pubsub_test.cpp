@@ -202,6 +202,25 @@ TEST(CliPubSub, SubOnSeveralSegmentsVerifiesEachStream) {
   }
 }
 
+TEST(CliPubSub, SubWithHistoryReadsWhatCreateHistoryKept) {
+  TempFlinkDir dir;
+  CliProcess create({"create", "seg", "--slots", "8", "--capacity", "64", "--history", "3"}, dir.path());
+  ASSERT_TRUE(create.read_line());
+  // Ten lines into eight slots, nobody reading: the writer reuses slots, all but the newest three.
+  ASSERT_EQ(run_cli({"pub", "seg", "--mask", "0"}, dir.path(), "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n").exit_code, 0);
+  const CliResult late = run_cli({"sub", "seg", "--history", "--reader", "2", "--timeout", "0.5"}, dir.path());
+  ASSERT_EQ(late.exit_code, 0) << late.err;
+  EXPECT_EQ(late.out, "h\ni\nj\n");
+  const CliResult shown = run_cli({"inspect", "seg", "--json"}, dir.path());
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(json::parse(shown.out)["history"], 3);
+  const CliResult too_deep = run_cli({"create", "deep", "--slots", "4", "--capacity", "64", "--history", "4"}, dir.path());
+  EXPECT_EQ(too_deep.exit_code, 2) << too_deep.err;
+  EXPECT_NE(too_deep.err.find("history_depth 4 must be below slot_count 4"), std::string::npos) << too_deep.err;
+  create.signal(SIGINT);
+  EXPECT_EQ(create.wait().exit_code, 0);
+}
+
 TEST(CliPubSub, VerifyReportsCorruptAndLostSamplesAndFails) {
   TempFlinkDir dir;
   auto owner = PosixSlotAllocator::create(dir.path() + "/seg", 8, 64);
