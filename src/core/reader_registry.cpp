@@ -51,12 +51,10 @@ bool ReaderRegistry::all_done(ReaderMask read_by, ReaderMask active, std::uint64
 std::uint64_t ReaderRegistry::start_at_retained(std::uint32_t reader) const {
   const std::uint64_t from = std::min(view_.retained_from(), view_.control().next_seq.load(std::memory_order_acquire));
   const std::uint32_t bit = 1U << reader;
+  // Every slot, whatever its phase: a WRITING slot may already hold its cleared mask and then get
+  // the bit from the previous owner's disconnect before it commits (docs/model/history.pml found
+  // that), and a slot older than `from` is passed by the cursor anyway, so clearing it is harmless.
   for (std::uint32_t i = 0; i < view_.slot_count(); ++i) {
-    const SlotExt& ext = view_.slot_ext(i);
-    // SYNC: acquire, as a reader's look at the word; a slot reused since holds a newer sample, whose
-    // bit for this index is clear after its commit anyway.
-    if (slot_word::phase(ext.word.load(std::memory_order_acquire)) != slot_word::Phase::kCommitted) continue;
-    if (ext.seq.load(std::memory_order_relaxed) < from) continue;
     // Relaxed: published to writers by the release RMW of `registered` that follows (claim_entry).
     view_.slot_header(i).reader_mask.fetch_and(~bit, std::memory_order_relaxed);
   }
