@@ -53,8 +53,8 @@
  *      sample at or past the joiner's start cursor that the joiner has not delivered: holes are
  *      allowed only from a reserve that read `registered` before the joiner's bit was set.
  *
- * As is: 8.0 M states, 0.44 GB, 7 s of pan on a shared core (README.md). `spin -DH=2 -a` gives
- * errors: 0 as well (6.7 M states); H = 3 = N deadlocks the writer (every slot retained), as the
+ * As is: 4.8 M states, 0.32 GB, 7 s of pan on a shared core (README.md). `spin -DH=2 -a` gives
+ * errors: 0 as well (4.7 M states); H = 3 = N deadlocks the writer (every slot retained), as the
  * API's limit H <= slot_count - 1 says; NS = 5 is 23 M states and 1 GB, too large for check.sh.
  *
  * Self-test switches (check.sh expects spin to report an error for each):
@@ -302,8 +302,10 @@ proctype Joiner() {
      := next_seq, then its bit in every slot's reader_mask, as one step here */
   atomic { cursor[1] = next_seq; rmask[0] = rmask[0] | 2; rmask[1] = rmask[1] | 2; rmask[2] = rmask[2] | 2 };
   /* claim_entry(1, Retained) */
-  atomic { nj = next_seq; exact = wdone };                       /* one load; the writer quiet? */
-  atomic { start = RETAIN_FROM(nj); start1 = start };
+#if defined(BUG_REGISTER_BEFORE_UNMARK) || defined(BUG_UNMARK_SKIPS_WRITING)
+  atomic { nj = next_seq; exact = wdone };                       /* these variants need the window */
+  atomic { start = RETAIN_FROM(nj); start1 = start };           /* first */
+#endif
 #ifdef BUG_REGISTER_BEFORE_UNMARK
   cursor[1] = start;                                             /* the cursor first, as it should */
   registered = registered | 2;                                   /* too early: stale bits still set */
@@ -329,6 +331,11 @@ proctype Joiner() {
   :: else -> break
   od;
   k = 0;
+#endif
+#if !defined(BUG_REGISTER_BEFORE_UNMARK) && !defined(BUG_UNMARK_SKIPS_WRITING)
+  /* start_at_retained reads the window after the loop, right before the cursor store */
+  atomic { nj = next_seq; exact = wdone };                       /* one load; the writer quiet? */
+  atomic { start = RETAIN_FROM(nj); start1 = start };
 #endif
 #ifdef BUG_CURSOR_AFTER_REGISTER
   registered = registered | 2;                                   /* fetch_or, release: too early */

@@ -36,7 +36,9 @@ bool ReaderRegistry::owner_alive() const {
 
 bool ReaderRegistry::cursor_past(std::uint32_t reader, std::uint64_t seq) const {
   // SYNC: acquire; pairs with nothing stronger than the cursor's own CASes, which only move it
-  // forward. A cursor past `seq` means the reader will never deliver that sample (see recovery.md).
+  // forward while the index is held (a registration sets it: at the newest number, or back to the
+  // oldest retained one for a late joiner). A cursor past `seq` means the reader will never deliver
+  // that sample (see recovery.md).
   return seq < view_.reader_entry(reader).cursor.load(std::memory_order_acquire);
 }
 
@@ -49,7 +51,6 @@ bool ReaderRegistry::all_done(ReaderMask read_by, ReaderMask active, std::uint64
 }
 
 std::uint64_t ReaderRegistry::start_at_retained(std::uint32_t reader) const {
-  const std::uint64_t from = std::min(view_.retained_from(), view_.control().next_seq.load(std::memory_order_acquire));
   const std::uint32_t bit = 1U << reader;
   // Every slot, whatever its phase: a WRITING slot may already hold its cleared mask and then get
   // the bit from the previous owner's disconnect before it commits (docs/model/history.pml found
@@ -58,7 +59,10 @@ std::uint64_t ReaderRegistry::start_at_retained(std::uint32_t reader) const {
     // Relaxed: published to writers by the release RMW of `registered` that follows (claim_entry).
     view_.slot_header(i).reader_mask.fetch_and(~bit, std::memory_order_relaxed);
   }
-  return from;
+  // The window is read after the loop (which does not depend on it), right before the cursor store
+  // and the registration: reserves that leave the joiner out of their mask are only those made in
+  // that short stretch, not during a loop over up to 2^24 slots.
+  return std::min(view_.retained_from(), view_.control().next_seq.load(std::memory_order_acquire));
 }
 
 bool ReaderRegistry::claim_entry(std::uint32_t reader, Cursor cursor) {

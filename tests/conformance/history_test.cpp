@@ -101,7 +101,8 @@ TYPED_TEST(History, AnIndexUsedBeforeStillGetsTheRetainedSamples) {
     BasicReader<SlotBackend> reader(this->reader(), *first);
     EXPECT_EQ(this->take_all(reader), (std::vector<int>{0, 1, 2, 3}));
   }
-  ASSERT_TRUE(this->reader().unregister_reader(*first));  // marks every slot read by the index
+  // The index's bits stay set on the samples it read; the joiner must clear them.
+  ASSERT_TRUE(this->reader().unregister_reader(*first));
   auto again = this->reader().register_reader_with_history(*first);
   ASSERT_TRUE(again);
   ASSERT_EQ(*again, *first);
