@@ -40,17 +40,21 @@ void put(const std::string& target, const std::string& name, const std::string& 
 
 void put_u32(std::vector<std::byte>& v, std::size_t off, std::uint32_t x) { std::memcpy(v.data() + off, &x, 4); }
 
-// A shmslot segment formatted by the library, with `samples` samples committed and reader 0 registered.
-std::vector<std::byte> shmslot_image(std::uint64_t count, std::uint64_t capacity, int samples, std::uint32_t flags) {
-  const core::Geometry g = core::make_geometry(count, core::slot_total_size_for(capacity), capacity, true);
+// A shmslot segment formatted by the library, with `samples` samples committed and reader 0
+// registered; `history`: the depth kept for late joiners (flag bit 2 when not 0).
+std::vector<std::byte> shmslot_image(std::uint64_t count, std::uint64_t capacity, int samples, std::uint32_t flags,
+                                     std::uint32_t history = 0) {
+  core::Geometry g = core::make_geometry(count, core::slot_total_size_for(capacity), capacity, true);
+  g.history_depth = history;
   std::vector<std::byte> bytes(g.total_size);
   core::FormatOptions options;
   options.flags = flags;
+  options.history_depth = history;
   for (std::size_t i = 0; i < options.type_hash.size(); ++i) options.type_hash[i] = static_cast<std::uint8_t>(i * 7);
   core::format_segment(bytes.data(), g, options);
   auto engine_ptr = core::make_engine(bytes.data(), g, 0);
   core::SlotEngine& engine = *engine_ptr;
-  (void)engine.register_reader(0U);
+  (void)engine.register_reader(0U, shmslot::StartAt::Newest);
   for (int s = 0; s < samples; ++s) {
     auto h = engine.reserve(0);
     if (!h) break;
@@ -104,6 +108,7 @@ int main(int argc, char** argv) {
   put("fuzz_attach", "shmslot-2x8-wake-typehash",
       shmslot_image(2, 8, 5, core::kFlagWakeAlways | core::kFlagHasTypeHash));
   put("fuzz_attach", "shmslot-1x1-empty", shmslot_image(1, 1, 0, 0));
+  put("fuzz_attach", "shmslot-4x64-history2", shmslot_image(4, 64, 6, 0, 2));
   put("fuzz_attach", "zerodds-v3-4x64", zerodds_v3(4, 64, 3));
   put("fuzz_attach", "zerodds-v3-1x128", zerodds_v3(1, 128, 1));
   put("fuzz_attach", "zerodds-v1-2x64", zerodds_v1(2, 64));
