@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -42,7 +43,8 @@ std::span<const std::byte> bytes_of(const Stamp& s) { return std::as_bytes(std::
 class WaitSetProcesses : public ::testing::TestWithParam<WaitSetMode> {};
 
 // Eight writer processes, one segment each; the parent's one thread takes every sample of all eight
-// through one WaitSet, each writer's in order.
+// through one WaitSet, each writer's in order, while another thread of the parent wakes the set now
+// and then (a wake is reported, and costs no sample).
 TEST_P(WaitSetProcesses, OneThreadTakesEveryStreamOfManySegmentsInOrder) {
   constexpr std::size_t kWriters = Progress::kMaxChildren;
   const std::uint64_t samples = scaled(3000);
@@ -85,12 +87,30 @@ TEST_P(WaitSetProcesses, OneThreadTakesEveryStreamOfManySegmentsInOrder) {
     ids.push_back(*id);
   }
   ASSERT_TRUE(go.post(kWriters));
+  std::atomic<bool> done{false};
+  std::uint64_t wakes_seen = 0;
+  std::thread waker([&] {
+    while (!done.load()) {
+      set.wake();
+      std::this_thread::sleep_for(2ms);
+    }
+  });
+  // Stops and joins the waker however the test body leaves (an ASSERT returns early).
+  struct StopWaker {
+    std::atomic<bool>& done;
+    std::thread& thread;
+    ~StopWaker() {
+      done = true;
+      if (thread.joinable()) thread.join();
+    }
+  } stop_waker{done, waker};
   std::array<std::uint64_t, kWriters> next{};
   std::uint64_t total = 0;
   const auto deadline = std::chrono::steady_clock::now() + kWatchdog;
   while (total < samples * kWriters) {
     auto found = set.wait(WaitLimit::until(deadline));
     ASSERT_TRUE(found) << "after " << total << " samples: " << found.error().message();
+    if (found->woken) ++wakes_seen;
     for (const WaitSetEvent& e : found->events) {
       ASSERT_EQ(e.kind, WaitSetEventKind::Data);
       const std::size_t w = e.id;
@@ -108,6 +128,7 @@ TEST_P(WaitSetProcesses, OneThreadTakesEveryStreamOfManySegmentsInOrder) {
       }
     }
   }
+  EXPECT_GT(wakes_seen, 0U);
   for (auto& c : children) EXPECT_EQ(c.wait(kWatchdog), std::optional<int>(kExitOk));
 }
 
