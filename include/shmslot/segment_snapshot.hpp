@@ -30,7 +30,9 @@ struct SlotSnapshot {
   std::uint32_t generation = 0;  ///< shmslot segments only
   std::uint64_t sequence = 0;    ///< 64-bit on shmslot segments, the 32-bit header value otherwise
   std::uint32_t sample_size = 0;
-  ReaderMask reader_mask = 0;  ///< readers that have read it
+  /// Readers that have read it: the bits of the header's reader_mask and, on shmslot segments,
+  /// the readers whose cursor is past it (readers reading in order mark by their cursor).
+  ReaderMask reader_mask = 0;
   ReaderMask pinned_by = 0;    ///< readers holding a zero-copy read (shmslot segments only)
   std::uint32_t loaner_pid = 0;  ///< the writer process holding a Writing slot (shmslot segments only)
   std::optional<std::chrono::nanoseconds> age;  ///< since commit (shmslot segments only)

@@ -35,11 +35,19 @@ bool ReaderRegistry::owner_alive() const {
 }
 
 bool ReaderRegistry::cursor_past(std::uint32_t reader, std::uint64_t seq) const {
-  // SYNC: acquire; pairs with nothing stronger than the cursor's own CASes, which only move it
-  // forward while the index is held (a registration sets it: at the newest number, or back to the
-  // oldest retained one for a late joiner). A cursor past `seq` means the reader will never deliver
-  // that sample (see recovery.md).
-  return seq < view_.reader_entry(reader).cursor.load(std::memory_order_acquire);
+  // A busy reader's cursor line is written on every sample: a writer asks the shared line only when
+  // the value it saw last does not already answer. That is sound only while cursors never move
+  // backwards, which holds without history (a registration starts at the newest number, past any
+  // earlier cursor of the index); a late joiner's cursor starts back at the retained samples.
+  // SYNC: acquire/release: the reader's release that produced the cached value happens before the
+  // thread that cached it, and that thread's store before this load.
+  if (cursor_cache_enabled_ && seq < cursor_seen_[reader].load(std::memory_order_acquire)) return true;
+  // SYNC: acquire; pairs with the release (seq_cst) cursor CAS of mark_read: a cursor past `seq`
+  // means the reader has read or passed that sample and will never deliver it (see recovery.md), so
+  // its reads happen before the slot is reused.
+  const std::uint64_t cursor = view_.reader_entry(reader).cursor.load(std::memory_order_acquire);
+  if (cursor_cache_enabled_) cursor_seen_[reader].store(cursor, std::memory_order_release);
+  return seq < cursor;
 }
 
 bool ReaderRegistry::all_done(ReaderMask read_by, ReaderMask active, std::uint64_t seq) const {

@@ -18,7 +18,8 @@ namespace shmslot::core {
 
 class ReaderRegistry {
  public:
-  ReaderRegistry(const SegmentView& view, const Notifier& notifier) : view_(view), notifier_(notifier) {}
+  ReaderRegistry(const SegmentView& view, const Notifier& notifier)
+      : view_(view), notifier_(notifier), cursor_cache_enabled_(view.geometry().history_depth == 0) {}
   // Frees the entries this process registered through this engine; see the definition.
   ~ReaderRegistry();
   ReaderRegistry(const ReaderRegistry&) = delete;
@@ -60,6 +61,9 @@ class ReaderRegistry {
   const Notifier& notifier_;
   std::atomic<std::uint32_t> claimed_{0};  // entries this engine registered (released on destruction)
   std::atomic<std::uint32_t> noted_{0};    // indices this engine has used or registered
+  // cursor_past's memory of each reader's cursor (only where cursors never move back).
+  const bool cursor_cache_enabled_;
+  mutable std::atomic<std::uint64_t> cursor_seen_[kMaxReaders] = {};
 };
 
 }  // namespace shmslot::core

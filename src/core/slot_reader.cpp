@@ -42,6 +42,41 @@ tl::expected<std::span<const std::byte>, SlotError> SlotReader::read_ptr(SlotHan
 tl::expected<void, SlotError> SlotReader::mark_read(SlotHandle h, std::uint32_t reader) {
   if (reader >= kMaxReaders) return fail(SlotErrorCode::ReaderIndexOutOfRange);
   if (h.slot_index >= view_.slot_count()) return fail(SlotErrorCode::OutOfBounds);
+  if (mark_by_cursor(h, reader)) return {};
+  return mark_by_bit(h, reader);
+}
+
+bool SlotReader::mark_by_cursor(SlotHandle h, std::uint32_t reader) {
+  SlotExt& ext = view_.slot_ext(h.slot_index);
+  // A small seqlock over (word, seq), as in next_unread: `seq` is the number of the sample `h` names.
+  // SYNC: acquire; pairs with the commit's release store of the word.
+  const std::uint64_t w = ext.word.load(std::memory_order_acquire);
+  if (sw::phase(w) != Phase::kCommitted || !generation_matches(h, w)) return false;
+  const std::uint64_t seq = ext.seq.load(std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_acquire);  // SYNC: as in copy_out's re-check
+  if (sw::state(ext.word.load(std::memory_order_relaxed)) != sw::state(w)) return false;
+  // The sample is the one at this reader's cursor: moving the cursor past it marks it read for every
+  // shmslot writer (ReaderRegistry::all_done), with no store into the writer's lines.
+  // SYNC: seq_cst on success: a release that pairs with the acquire load of the cursor in
+  // cursor_past (this reader's reads of the sample happen before the slot is reused), and the
+  // publication half of the Dekker pair in notify_slot_freed (a plain lock cmpxchg on x86).
+  // Relaxed on failure: not this reader's next sample, so the bit path marks it.
+  std::uint64_t expected = seq;
+  if (!view_.reader_entry(reader).cursor.compare_exchange_strong(expected, seq + 1, std::memory_order_seq_cst,
+                                                                  std::memory_order_relaxed)) {
+    return false;
+  }
+  const std::uint32_t bit = 1U << reader;
+  if ((sw::hold(w) & bit) != 0) {
+    // A zero-copy read pinned it: unpinned after the cursor moved, so a writer that sees the pin gone
+    // sees the cursor too. SYNC: seq_cst, as the unpin in mark_by_bit.
+    ext.word.fetch_and(~std::uint64_t{bit}, std::memory_order_seq_cst);
+  }
+  notifier_.notify_slot_freed();
+  return true;
+}
+
+tl::expected<void, SlotError> SlotReader::mark_by_bit(SlotHandle h, std::uint32_t reader) {
   const std::uint32_t i = h.slot_index;
   const std::uint32_t bit = 1U << reader;
   // Pin the sample the handle names (unless this reader's zero-copy read pinned it already): while
@@ -52,11 +87,6 @@ tl::expected<void, SlotError> SlotReader::mark_read(SlotHandle h, std::uint32_t 
     return {};
   }
   SlotExt& ext = view_.slot_ext(i);
-  // A reader that reads in order moves its cursor here, so the slot it just freed can be reused
-  // without lapping it (next_unread would otherwise find the ring entry already overwritten).
-  const std::uint64_t seq = ext.seq.load(std::memory_order_relaxed);
-  std::uint64_t expected = seq;
-  view_.reader_entry(reader).cursor.compare_exchange_strong(expected, seq + 1, std::memory_order_relaxed);
   // SYNC: release; pairs with the writer's acquire load of reader_mask in reserve: this reader's
   // reads of the sample happen before the slot is reused.
   view_.slot_header(i).reader_mask.fetch_or(bit, std::memory_order_release);
@@ -222,13 +252,19 @@ std::optional<SlotHandle> SlotReader::find_committed(std::uint64_t seq) const {
 }
 
 bool SlotReader::gap_expired(std::uint32_t reader, std::uint64_t s) {
+  // Every empty look at the head of the stream comes here, and next_seq lives on the writers' line:
+  // a busy reader loading it on every look would pull that line away from each commit's fetch_add.
+  // It is looked at once per tick of the coarse clock (1-4 ms), which only delays the start of a
+  // gap's lease by that much. Relaxed: a per-reader timestamp; threads sharing an index at worst
+  // look twice in one tick.
+  const std::uint64_t now = platform::coarse_now_ns();
+  if (gap_look_ns_[reader].load(std::memory_order_relaxed) == now) return false;
+  gap_look_ns_[reader].store(now, std::memory_order_relaxed);
   // Not a gap unless a later number was taken: then s's writer is at least that slow.
-  // The common case (caught up, nothing later taken) stays a relaxed store: every empty look runs it.
   if (view_.control().next_seq.load(std::memory_order_relaxed) <= s + 1) {
     gap_since_[reader].store(0, std::memory_order_relaxed);
     return false;
   }
-  const std::uint64_t now = platform::coarse_now_ns();
   const std::lock_guard lock(gap_mutex_);  // rare: a number later than s was taken before s committed
   const std::uint64_t since = gap_since_[reader].load(std::memory_order_relaxed);
   if (since == 0 || gap_seq_[reader].load(std::memory_order_relaxed) != s) {

@@ -35,6 +35,11 @@ class SlotReader {
  private:
   // Pins the sample `h` names for `reader` (kept if pinned already); false if it is gone.
   bool pin(SlotHandle h, std::uint32_t reader, std::uint64_t& word);
+  // Marks the sample read by moving the reader's cursor past it, when it is the one at the cursor
+  // (reading in order); false otherwise, and nothing changed.
+  bool mark_by_cursor(SlotHandle h, std::uint32_t reader);
+  // Marks it read by its bit in reader_mask, under a pin (out of order, or the cursor has moved on).
+  tl::expected<void, SlotError> mark_by_bit(SlotHandle h, std::uint32_t reader);
   // The COMMITTED slot holding sequence number `seq`, by a scan.
   std::optional<SlotHandle> find_committed(std::uint64_t seq) const;
   std::optional<SlotHandle> resync_lapped(std::uint32_t reader, std::uint64_t from);
@@ -50,6 +55,8 @@ class SlotReader {
   // relaxed store outside it: it only restarts the wait, never ends it early.
   std::atomic<std::uint64_t> gap_since_[kMaxReaders] = {};
   std::atomic<std::uint64_t> gap_seq_[kMaxReaders] = {};
+  // Per reader: the coarse clock reading of its last look at next_seq (gap_expired).
+  std::atomic<std::uint64_t> gap_look_ns_[kMaxReaders] = {};
   std::mutex gap_mutex_;
 };
 

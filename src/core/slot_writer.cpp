@@ -66,6 +66,9 @@ bool SlotWriter::reusable(std::uint32_t i, std::uint64_t w, ReaderMask active, s
   // only newer, so it retains or waits for readers more, never less.
   const std::uint64_t seq = view_.slot_ext(i).seq.load(std::memory_order_relaxed);
   if (seq >= retain_from) return false;  // among the newest H: kept for late joiners
+  // Readers that read in order only move their cursors (mark_read): when every active reader's
+  // cursor is past the sample, the slot's header line is not even looked at.
+  if (registry_.all_done(0, active, seq)) return true;
   // SYNC: acquire; pairs with the release fetch_or in mark_read: the readers' reads of the old
   // sample happen before this writer's stores into the slot.
   const ReaderMask read_by = view_.slot_header(i).reader_mask.load(std::memory_order_acquire);

@@ -80,6 +80,11 @@ SegmentSnapshot SlotEngine::snapshot() const {
                   (sw::phase(w) == sw::Phase::kWriting && sw::hold(w) == 0);
       if (s.damaged) ++out.damaged_slots;
       if (s.state == SlotState::Committed) {
+        // A reader that reads in order marks by moving its cursor (SlotReader::mark_by_cursor):
+        // it has read every sample below it, bit or no bit.
+        for (const ReaderSnapshot& r : out.readers) {
+          if (r.cursor > s.sequence) s.reader_mask |= ReaderMask{1} << r.index;
+        }
         const std::uint64_t at = ext.commit_time_ns.load(std::memory_order_relaxed);
         s.age = std::chrono::nanoseconds(now >= at ? now - at : 0);
       }

@@ -121,6 +121,42 @@ TYPED_TEST(History, WithoutHistoryAJoinerStartsAtTheNewest) {
   EXPECT_EQ(this->take_all(joiner), (std::vector<int>{2}));
 }
 
+// A writer may answer "has this reader passed the sample?" from the cursor it saw last, but only
+// where cursors never move back: with history a joiner's cursor starts behind where the index's
+// last user stopped, and a remembered cursor would let the writer reuse retained-then-released
+// samples the joiner has not read.
+TYPED_TEST(History, AJoinerBehindTheIndexsLastUserLosesNothing) {
+  // How far the index's last user got decides which cursor a writer saw last: every length from
+  // one lap to three, so that some run leaves it remembering a cursor past the joiner's start.
+  for (int last = 4; last < 12; ++last) {
+    SCOPED_TRACE(last);
+    this->make_history(4, 2);
+    auto first = this->reader().register_reader();
+    ASSERT_TRUE(first);
+    const ReaderMask bit = ReaderMask{1} << *first;
+    {
+      BasicReader<SlotBackend> reader(this->reader(), *first);
+      for (int v = 0; v <= last; ++v) {  // each reuse may ask for the reader's cursor, which keeps up
+        this->put(v, bit);
+        EXPECT_EQ(this->take_all(reader), (std::vector<int>{v}));
+      }
+    }
+    ASSERT_TRUE(this->reader().unregister_reader(*first));
+    auto again = this->reader().register_reader_with_history(*first);
+    ASSERT_TRUE(again);
+    ASSERT_EQ(*again, *first);
+    // The joiner starts at last - 1 and last. The next two samples take the two older slots; the
+    // slot of last - 1 is no longer retained after them, but the joiner has not read it.
+    this->put(last + 1, bit);
+    this->put(last + 2, bit);
+    auto third = this->writer().reserve_slot(bit);
+    ASSERT_FALSE(third);
+    EXPECT_EQ(third.error().code, SlotErrorCode::NoFreeSlot);
+    BasicReader<SlotBackend> joiner(this->reader(), *again);
+    EXPECT_EQ(this->take_all(joiner), (std::vector<int>{last - 1, last, last + 1, last + 2}));
+  }
+}
+
 TEST(HistoryLimits, ADepthOfSlotCountOrMoreIsRefused) {
   auto in_memory = InMemorySlotAllocator::create(1, 4, 64, 4);
   ASSERT_FALSE(in_memory);

@@ -154,5 +154,48 @@ TYPED_TEST(ReadOrder, DisconnectMovesTheReaderPastEverything) {
   EXPECT_EQ(drain(*this, 1), std::vector<std::uint8_t>{3});
 }
 
+// mark_read has two ways to say "read" (protocol.md, "Marking read"): a reader at its cursor moves
+// the cursor past the sample and leaves the slot's reader_mask alone; any other mark sets the bit
+// under a pin. Either frees the slot for a writer that waits for the reader, and neither is
+// delivered twice.
+TYPED_TEST(ReadOrder, AnInOrderMarkMovesTheCursorAndLeavesTheBitClear) {
+  this->make(2, 64);
+  this->publish(bytes_of({1}), 0b1);
+  this->publish(bytes_of({2}), 0b1);
+  EXPECT_EQ(this->writer().reserve_slot(0b1).error().code, SlotErrorCode::NoFreeSlot);
+  auto h = this->reader().next_unread_slot(0);
+  ASSERT_TRUE(h && *h);
+  const auto cursor_before = this->reader().reader_stats(0);
+  ASSERT_TRUE(this->reader().mark_read(**h, 0));
+  auto after = this->reader().read_slot(**h);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->header.reader_mask, 0U);  // no store into the slot's header line
+  ASSERT_TRUE(cursor_before);
+  EXPECT_EQ(this->reader().reader_stats(0)->cursor, cursor_before->cursor + 1);
+  this->publish(bytes_of({3}), 0b1);  // the slot the cursor passed is free again
+  EXPECT_EQ(drain(*this, 0), (std::vector<std::uint8_t>{2, 3}));
+}
+
+TYPED_TEST(ReadOrder, AnOutOfOrderMarkSetsTheBitAndTheSampleIsNotDeliveredAgain) {
+  this->make(2, 64);
+  this->publish(bytes_of({1}), 0b1);
+  this->publish(bytes_of({2}), 0b1);
+  // The handle of the second sample, found by a second reader index that has read the first.
+  auto first = this->reader().next_unread_slot(0);
+  ASSERT_TRUE(first && *first);
+  const std::uint32_t second_slot = 1 - (*first)->slot_index;
+  auto second = this->reader().read_slot(SlotHandle{0, second_slot});
+  ASSERT_TRUE(second);
+  ASSERT_EQ(static_cast<int>(second->bytes[0]), 2);
+  const SlotHandle later{0, second_slot};
+  ASSERT_TRUE(this->reader().mark_read(later, 0));  // not the one at the cursor: by bit
+  auto marked = this->reader().read_slot(later);
+  ASSERT_TRUE(marked);
+  EXPECT_EQ(marked->header.reader_mask, 0b1U);
+  this->publish(bytes_of({3}), 0b1);  // the marked slot is free
+  EXPECT_EQ(this->writer().reserve_slot(0b1).error().code, SlotErrorCode::NoFreeSlot);
+  EXPECT_EQ(drain(*this, 0), (std::vector<std::uint8_t>{1, 3}));
+}
+
 }  // namespace
 }  // namespace shmslot::test
