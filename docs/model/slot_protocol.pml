@@ -9,14 +9,18 @@
  * the same results as SC for these steps is argued in docs/protocol.md (the SYNC comments in
  * src/core/); spin does not check that part.
  *
- *   Writer      reserve (SlotWriter::reserve_once + all_done/cursor_past), payload stores,
+ *   Writer      reserve (SlotWriter::reserve_once + all_done/cursor_past, the cursors first and
+ *               from the values it saw last while those answer), payload stores,
  *               commit (SlotWriter::commit, publish_in_order), notify_published; when full it
  *               announces its wait for a free slot, looks once more, and sleeps on `gen`.
  *   CopyReader  reader index 0: next_unread, copying read (copy_out: word, seq, payload words,
- *               re-check), mark_read (pin CAS, cursor CAS, fetch_or reader_mask, unpin,
- *               notify_slot_freed).
+ *               re-check), mark_read (by cursor: a seqlock over word and seq, then the cursor CAS;
+ *               or, when the sample is not the one at the cursor, by bit: pin CAS, fetch_or
+ *               reader_mask, unpin; then notify_slot_freed).
  *   PinReader   reader index 1: next_unread, zero-copy read (read_ptr: pin CAS, payload read while
- *               pinned), mark_read (already pinned), may disconnect once (disconnect + unregister).
+ *               pinned), mark_read (already pinned); it reads at most one sample and disconnects
+ *               (disconnect + unregister) at any point. (A reader that read every sample zero-copy
+ *               multiplies the states by more than three; one read is what the pin rules need.)
  *
  * Notification (Notifier, wait_until): a commit that finds nobody announced in `waiters` (the
  * sleeper word) leaves `gen` alone (notify_published); a mark_read that finds nobody announced in
@@ -40,6 +44,9 @@
  *                            its unpin): breaks the Dekker pair
  *   BUG_ANNOUNCE_AFTER_LOOK  a waiter sleeps right after announcing, without looking again: a
  *                            commit between its last look and its announcement wakes nobody
+ *   BUG_MARK_BEFORE_COPY     the copying reader marks the sample read (its cursor moves) before it
+ *                            reads the payload: the writer may reuse the slot under the copy, which
+ *                            the re-check then rejects, and an active reader loses the sample
  *   BUG_WRITER_WAITS_AS_READER  the writer announces its wait for a free slot in `waiters` only,
  *                            as if it waited for a sample: a mark_read that frees a slot finds
  *                            `slot_waiters` empty, leaves `gen` alone, and the writer sleeps on
@@ -272,30 +279,53 @@ inline deliver(r, id) {
   delivered[r]++
 }
 
-/* mark_read(handle, r): pin (unless pinned already), cursor CAS, fetch_or reader_mask, unpin,
-   notify_slot_freed */
+/* mark_read(handle, r): SlotReader::mark_by_cursor first: a seqlock over (word, seq) names the
+   handle's sample; if it is the one at the reader's cursor, the cursor CAS seq -> seq + 1 marks it
+   (no pin, no reader_mask), then the reader's own pin (a zero-copy read) is dropped. Otherwise
+   mark_by_bit: pin (unless pinned already), fetch_or reader_mask, unpin. Then notify_slot_freed. */
 inline mark_read(r, rbit) {
-  atomic {                                                /* load + CAS loop, as one step */
-    if
-    :: PHASE(word[hs]) != COMMITTED || GEN(word[hs]) != hg -> pinok = 0         /* gone */
-    :: else ->
-       pinok = 1;
-       if
-       :: (HOLD(word[hs]) & rbit) == 0 -> word[hs] = word[hs] | rbit; pinned[r] = hs  /* pin */
-       :: else -> skip                                                          /* pinned */
-       fi
-    fi
-  };
+  w2 = word[hs];
+  bycursor = 0;
   if
-  :: pinok ->
-     EARLY_SLOT_LOAD;
+  :: PHASE(w2) == COMMITTED && GEN(w2) == hg ->
      sq = seq[hs];
-     atomic { if :: cursor[r] == sq -> cursor[r] = sq + 1 :: else -> skip fi };   /* cursor CAS */
-     rmask[hs] = rmask[hs] | rbit;                                                /* fetch_or */
-     atomic { word[hs] = word[hs] & ~rbit; pinned[r] = -1 };                      /* fetch_and: unpin */
+     if
+     :: STATE(word[hs]) == STATE(w2) ->                                   /* the re-check */
+        EARLY_SLOT_LOAD;
+        atomic { if :: cursor[r] == sq -> cursor[r] = sq + 1; bycursor = 1 :: else -> skip fi }
+     :: else -> skip
+     fi
+  :: else -> skip
+  fi;
+  if
+  :: bycursor ->
+     if
+     :: (HOLD(w2) & rbit) != 0 -> atomic { word[hs] = word[hs] & ~rbit; pinned[r] = -1 }   /* unpin */
+     :: else -> skip
+     fi;
      notify_slot_freed()
-  :: else -> notify()                                       /* gone: nothing to mark, plain notify */
-  fi
+  :: else ->
+     atomic {                                                /* load + CAS loop, as one step */
+       if
+       :: PHASE(word[hs]) != COMMITTED || GEN(word[hs]) != hg -> pinok = 0         /* gone */
+       :: else ->
+          pinok = 1;
+          if
+          :: (HOLD(word[hs]) & rbit) == 0 -> word[hs] = word[hs] | rbit; pinned[r] = hs  /* pin */
+          :: else -> skip                                                          /* pinned */
+          fi
+       fi
+     };
+     if
+     :: pinok ->
+        EARLY_SLOT_LOAD;
+        rmask[hs] = rmask[hs] | rbit;                                             /* fetch_or */
+        atomic { word[hs] = word[hs] & ~rbit; pinned[r] = -1 };                   /* fetch_and: unpin */
+        notify_slot_freed()
+     :: else -> notify()                                    /* gone: nothing to mark, plain notify */
+     fi
+  fi;
+  atomic { bycursor = 0; w2 = 0 }
 }
 
 /* mark_reader_disconnected(r) followed by unregister (the writer's active mask loses r) */
@@ -330,7 +360,7 @@ inline disconnect(r, rbit) {
 #define READER_LOCALS \
   byte s, k, hs, hg, hq, sq, m, fr, best, g, ei, p0, p1, nw; \
   short es, w1, w2; \
-  bool found, pinok, announced
+  bool found, pinok, announced, bycursor
 
 /* reader index 0: copying reads */
 proctype CopyReader() {
@@ -348,6 +378,9 @@ proctype CopyReader() {
         :: PHASE(w1) != COMMITTED || GEN(w1) != hg -> skip                       /* Overwritten */
         :: else ->
            sq = seq[hs];
+#ifdef BUG_MARK_BEFORE_COPY
+           mark_read(0, 1);           /* the cursor moves before the payload is read */
+#endif
            p0 = pay0[hs];
            p1 = pay1[hs];
            w2 = word[hs];
@@ -359,7 +392,11 @@ proctype CopyReader() {
 #endif
               assert(p0 == p1 && p0 == sq && sq == hq && sq <= committed);      /* no torn read */
               deliver(0, sq);
+#ifndef BUG_MARK_BEFORE_COPY
               mark_read(0, 1)
+#else
+              skip
+#endif
            :: else -> skip                                                       /* Overwritten */
            fi
         fi;
@@ -381,7 +418,7 @@ proctype PinReader() {
   do
   :: cursor[1] > NS -> break
   :: !announced -> disconnect(1, 2); break
-  :: else ->
+  :: delivered[1] == 0 && cursor[1] <= NS ->   /* one zero-copy read, then it disconnects */
      next_unread(1, 2);
      if
      :: found ->
@@ -422,6 +459,7 @@ proctype PinReader() {
 /* ---- writer ----------------------------------------------------------------------------------- */
 proctype Writer() {
   byte id = 1, i, attempt, g, mk, a, sq, ns, nw;
+  byte seen0, seen1;   /* ReaderRegistry::cursor_seen_: the cursors this writer saw last */
   short w;
   bool ok, announced;
   do
@@ -448,13 +486,28 @@ proctype Writer() {
 #else
               if :: HOLD(w) == 0 ->
 #endif
-                 mk = rmask[i];
-                 /* all_done(mk & active, active, seq): each active reader read it or moved past */
+                 /* all_done(0, active, seq) first: every active reader's cursor is past the
+                    sample. cursor_past answers from the cursor seen last (seen0, seen1) when that
+                    is past it, and loads (and remembers) the reader's cursor otherwise. */
                  d_step {
                    a = amask; sq = seq[i];
-                   ok = ((a & 1) == 0 || (mk & 1) != 0 || cursor[0] > sq) &&
-                        ((a & 2) == 0 || (mk & 2) != 0 || cursor[1] > sq)
-                 }
+                   if :: (a & 1) != 0 && seen0 <= sq -> seen0 = cursor[0] :: else -> skip fi;
+                   if :: (a & 2) != 0 && seen1 <= sq -> seen1 = cursor[1] :: else -> skip fi;
+                   ok = ((a & 1) == 0 || seen0 > sq) && ((a & 2) == 0 || seen1 > sq)
+                 };
+                 if
+                 :: !ok ->
+                    mk = rmask[i];
+                    /* all_done(mk & active, active, seq): each active reader read it or moved past */
+                    d_step {
+                      a = amask; sq = seq[i];
+                      if :: (a & 1) != 0 && (mk & 1) == 0 && seen0 <= sq -> seen0 = cursor[0] :: else -> skip fi;
+                      if :: (a & 2) != 0 && (mk & 2) == 0 && seen1 <= sq -> seen1 = cursor[1] :: else -> skip fi;
+                      ok = ((a & 1) == 0 || (mk & 1) != 0 || seen0 > sq) &&
+                           ((a & 2) == 0 || (mk & 2) != 0 || seen1 > sq)
+                    }
+                 :: else -> skip
+                 fi
               :: else -> skip
               fi
            fi;
