@@ -101,7 +101,6 @@ tl::expected<std::uint32_t, SlotError> SlotWriter::commit(SlotHandle h, std::siz
   const std::uint64_t w = ext.word.load(std::memory_order_relaxed);
   if (!is_live_loan(h, w)) return fail(SlotErrorCode::NotLoaned);
   if (len > view_.slot_capacity()) return tl::unexpected(SlotError::too_large(len, view_.slot_capacity()));
-  if (src != nullptr && len != 0) std::memcpy(view_.payload(i), src, len);
 
   // A number taken but not committed yet must show in a lapped reader's slot scan (resync_lapped),
   // or the reader could pass it: the marker goes first, then the number is taken, then stored.
@@ -111,6 +110,11 @@ tl::expected<std::uint32_t, SlotError> SlotWriter::commit(SlotHandle h, std::siz
   // marker or what follows it. The sample itself is published by the release store of the word.
   ext.seq.store(kSeqTaking, std::memory_order_relaxed);
   const std::uint64_t seq = view_.control().next_seq.fetch_add(1, std::memory_order_acq_rel);
+  // The copy comes after the number is taken: a locked instruction waits until every store before
+  // it owns its line, and the payload's lines were last read by a reader. After the fetch_add, the
+  // payload, header and ring stores all wait at the ring's CAS together, one round trip instead of
+  // two. (A taken number's slot is WRITING until the word's store below, copy or no copy.)
+  if (src != nullptr && len != 0) std::memcpy(view_.payload(i), src, len);
   SharedSlotHeader& hdr = view_.slot_header(i);
   hdr.sequence_number.store(static_cast<std::uint32_t>(seq), std::memory_order_relaxed);
   hdr.sample_size.store(static_cast<std::uint32_t>(len), std::memory_order_relaxed);
