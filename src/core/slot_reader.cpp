@@ -147,10 +147,6 @@ tl::expected<std::optional<SlotHandle>, SlotError> SlotReader::next_unread(std::
     bool deliver = false;
     std::uint64_t w = 0;
     if (i < n) {  // a ring entry is shared memory: never trust its index
-      // The header and the first payload lines are asked for now, so that their transfer from the
-      // writer's core overlaps the one of the slot word's line instead of following the copy's
-      // first load of them.
-      prefetch_sample(i);
       const SlotExt& ext = view_.slot_ext(i);
       // A small seqlock over (word, seq): both must describe the same commit.
       // The reader mask is read inside the window too: a reuse resets it, and a reset seen here
@@ -167,12 +163,6 @@ tl::expected<std::optional<SlotHandle>, SlotError> SlotReader::next_unread(std::
     // keeps threads that share a reader index from moving the cursor backwards.
     if (cursor.compare_exchange_strong(s, s + 1, std::memory_order_relaxed)) ++s;
   }
-}
-
-void SlotReader::prefetch_sample(std::uint32_t i) const {
-  const auto* first = reinterpret_cast<const char*>(&view_.slot_header(i));
-  const std::size_t span = std::min<std::size_t>(kSlotHeaderSize + view_.slot_capacity(), kPrefetchBytes);
-  for (std::size_t at = 0; at < span; at += kCacheLine) __builtin_prefetch(first + at, 0);
 }
 
 std::optional<SlotHandle> SlotReader::resync_lapped(std::uint32_t reader, std::uint64_t from) {

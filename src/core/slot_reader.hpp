@@ -40,10 +40,6 @@ class SlotReader {
   bool mark_by_cursor(SlotHandle h, std::uint32_t reader);
   // Marks it read by its bit in reader_mask, under a pin (out of order, or the cursor has moved on).
   tl::expected<void, SlotError> mark_by_bit(SlotHandle h, std::uint32_t reader);
-  // Prefetches for reading the first kPrefetchBytes of slot i (header and payload); a longer
-  // copy streams through the hardware prefetcher.
-  void prefetch_sample(std::uint32_t i) const;
-  static constexpr std::size_t kPrefetchBytes = 256;
   // The COMMITTED slot holding sequence number `seq`, by a scan.
   std::optional<SlotHandle> find_committed(std::uint64_t seq) const;
   std::optional<SlotHandle> resync_lapped(std::uint32_t reader, std::uint64_t from);
