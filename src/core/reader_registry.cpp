@@ -86,7 +86,9 @@ bool ReaderRegistry::claim_entry(std::uint32_t reader, Cursor cursor) {
   // A registered reader reads from now on (or from the oldest retained sample); samples before count
   // as passed (cursor_past).
   if (cursor == Cursor::Newest) {
-    entry.cursor.store(view_.control().next_seq.load(std::memory_order_acquire), std::memory_order_release);
+    // Forward only (a process using the index unregistered may move it too); published to writers
+    // by the release RMW of `registered` below.
+    advance_cursor(entry.cursor, view_.control().next_seq.load(std::memory_order_acquire));
   } else if (cursor == Cursor::Retained) {
     entry.cursor.store(start_at_retained(reader), std::memory_order_release);
   }
@@ -108,8 +110,13 @@ void ReaderRegistry::release_entry(std::uint32_t reader, std::uint64_t owner, bo
     return;  // released by someone else, or claimed anew
   }
   // A dead reader is disconnected first: its pins are dropped and its unread samples stop blocking
-  // (also writers with an explicit mask) before the index can be claimed again.
-  if (dead) disconnect(reader);
+  // (also writers with an explicit mask) before the index can be claimed again. A live one leaves
+  // its reads in the bits, as they were before marking by cursor.
+  if (dead) {
+    disconnect(reader);
+  } else {
+    mark_passed_by_bit(reader);
+  }
   view_.control().registered.fetch_and(~(1U << reader), std::memory_order_release);
   claimed_.fetch_and(~(1U << reader), std::memory_order_relaxed);
   // A writer whose active mask is the registered readers may have been held back by this one alone:
@@ -120,6 +127,28 @@ void ReaderRegistry::release_entry(std::uint32_t reader, std::uint64_t owner, bo
   entry.owner_start.store(0, std::memory_order_relaxed);
   // SYNC: release; pairs with the acquire of the next claimer's CAS.
   entry.owner.store(0, std::memory_order_release);
+}
+
+void ReaderRegistry::mark_passed_by_bit(std::uint32_t reader) {
+  const std::uint32_t bit = 1U << reader;
+  // Acquire: the cursor's last move (this process's own mark_read, or another thread's) is seen.
+  const std::uint64_t cursor = view_.reader_entry(reader).cursor.load(std::memory_order_acquire);
+  for (std::uint32_t i = 0; i < view_.slot_count(); ++i) {
+    SlotExt& ext = view_.slot_ext(i);
+    // Pinned while the bit goes in, so that it lands on the sample compared with the cursor and not
+    // on a newer one a writer put there meanwhile. SYNC: acquire, as the pin in SlotReader.
+    std::uint64_t w = ext.word.load(std::memory_order_acquire);
+    while (sw::phase(w) == Phase::kCommitted && (sw::hold(w) & bit) == 0 &&
+           !ext.word.compare_exchange_weak(w, w | bit, std::memory_order_acquire, std::memory_order_acquire)) {
+    }
+    if (sw::phase(w) != Phase::kCommitted) continue;
+    const bool pinned_here = (sw::hold(w) & bit) == 0;  // w is the word before this pin
+    // SYNC: release, as in mark_read: the reader's reads of the sample happen before a reuse.
+    if (ext.seq.load(std::memory_order_relaxed) < cursor) {
+      view_.slot_header(i).reader_mask.fetch_or(bit, std::memory_order_release);
+    }
+    if (pinned_here) unpin(ext.word, bit, sw::generation(w));
+  }
 }
 
 void ReaderRegistry::note_reader(std::uint32_t reader) {
@@ -212,10 +241,9 @@ std::size_t ReaderRegistry::reap_dead_readers() {
 
 void ReaderRegistry::disconnect(std::uint32_t reader) {
   const std::uint32_t bit = 1U << reader;
-  // First, so that only commits already in flight can land behind the cursor unmarked.
-  // Relaxed: the cursor is this reader's own position; nothing is published through it.
-  view_.reader_entry(reader).cursor.store(view_.control().next_seq.load(std::memory_order_relaxed),
-                                          std::memory_order_relaxed);
+  // First, so that only commits already in flight can land behind the cursor unmarked. Forward
+  // only: the reader may still be moving it (a disconnect from another thread or process).
+  advance_cursor(view_.reader_entry(reader).cursor, view_.control().next_seq.load(std::memory_order_relaxed));
   for (std::uint32_t i = 0; i < view_.slot_count(); ++i) {
     // SYNC: release, as in mark_read.
     view_.slot_header(i).reader_mask.fetch_or(bit, std::memory_order_release);

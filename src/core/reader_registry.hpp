@@ -54,6 +54,10 @@ class ReaderRegistry {
   // A late joiner's start: the oldest retained number, with the joiner's bit cleared on the
   // retained samples (a previous owner of the index may have marked them read).
   std::uint64_t start_at_retained(std::uint32_t reader) const;
+  // Sets the reader's bit on every sample its cursor has passed (a reader that reads in order marks
+  // by cursor alone), for whoever goes by bits once the index is let go: a ZeroDDS process taking
+  // it over, read_slot's reader_mask.
+  void mark_passed_by_bit(std::uint32_t reader);
   // Frees entry `reader` if `owner` still holds it; a dead owner's reader is disconnected first.
   void release_entry(std::uint32_t reader, std::uint64_t owner, bool dead);
 

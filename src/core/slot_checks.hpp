@@ -1,6 +1,7 @@
 // Small checks every part of the engine makes on handles and slot words, and its error shorthand.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 #include <tl/expected.hpp>
@@ -21,6 +22,30 @@ inline bool generation_matches(const SlotHandle& h, std::uint64_t word) {
 // another writer's loan.
 inline bool is_live_loan(const SlotHandle& h, std::uint64_t word) {
   return slot_word::phase(word) == slot_word::Phase::kWriting && h.generation == slot_word::generation(word);
+}
+
+// Moves a reader's cursor forward to `target`, never back: writers may remember a cursor they saw
+// (ReaderRegistry::cursor_past), which is sound only while cursors only grow. Relaxed: a position;
+// what the cursor publishes is ordered by its owner's mark_read.
+inline void advance_cursor(std::atomic<std::uint64_t>& cursor, std::uint64_t target) {
+  std::uint64_t seen = cursor.load(std::memory_order_relaxed);
+  while (seen < target && !cursor.compare_exchange_weak(seen, target, std::memory_order_relaxed)) {
+  }
+}
+
+// Drops `bit` (a reader's pin) from a COMMITTED word of generation `gen`, and from nothing else: a
+// disconnect may have dropped the pin already and the slot been loaned since, and a WRITING word's
+// low half is the loaner's pid, which a blind fetch_and would corrupt (a reap would then free a
+// live loan). SYNC: seq_cst on success (a release for the writer's acquire load of the word in
+// reserve, and the publication half of the Dekker pair in notify_slot_freed: a lock cmpxchg on
+// x86); relaxed on failure, which only reloads the word.
+inline void unpin(std::atomic<std::uint64_t>& word, std::uint32_t bit, std::uint32_t gen) {
+  std::uint64_t w = word.load(std::memory_order_relaxed);
+  while (slot_word::phase(w) == slot_word::Phase::kCommitted && slot_word::generation(w) == gen &&
+         (slot_word::hold(w) & bit) != 0 &&
+         !word.compare_exchange_weak(w, w & ~std::uint64_t{bit}, std::memory_order_seq_cst,
+                                     std::memory_order_relaxed)) {
+  }
 }
 
 }  // namespace shmslot::core

@@ -67,11 +67,9 @@ bool SlotReader::mark_by_cursor(SlotHandle h, std::uint32_t reader) {
     return false;
   }
   const std::uint32_t bit = 1U << reader;
-  if ((sw::hold(w) & bit) != 0) {
-    // A zero-copy read pinned it: unpinned after the cursor moved, so a writer that sees the pin gone
-    // sees the cursor too. SYNC: seq_cst, as the unpin in mark_by_bit.
-    ext.word.fetch_and(~std::uint64_t{bit}, std::memory_order_seq_cst);
-  }
+  // A zero-copy read pinned it: unpinned after the cursor moved, so a writer that sees the pin gone
+  // sees the cursor too.
+  if ((sw::hold(w) & bit) != 0) unpin(ext.word, bit, sw::generation(w));
   notifier_.notify_slot_freed();
   return true;
 }
@@ -90,10 +88,9 @@ tl::expected<void, SlotError> SlotReader::mark_by_bit(SlotHandle h, std::uint32_
   // SYNC: release; pairs with the writer's acquire load of reader_mask in reserve: this reader's
   // reads of the sample happen before the slot is reused.
   view_.slot_header(i).reader_mask.fetch_or(bit, std::memory_order_release);
-  // SYNC: seq_cst: a release that pairs with the acquire load of the word in reserve (unpinned only
-  // after the reader is done with the span), and the publication half of the Dekker pair in
-  // notify_slot_freed, for a writer that announced its wait for a free slot (a plain lock and on x86).
-  ext.word.fetch_and(~std::uint64_t{bit}, std::memory_order_seq_cst);
+  // Unpinned only after the reader is done with the span; the publication for a writer waiting for a
+  // free slot (see unpin).
+  unpin(ext.word, bit, sw::generation(w));
   notifier_.notify_slot_freed();
   return {};
 }
@@ -232,10 +229,7 @@ std::optional<SlotHandle> SlotReader::resync_lapped(std::uint32_t reader, std::u
   if (best && best_seq >= limit) best.reset();
   // Everything in [from, target) is committed and either read or already overwritten.
   const std::uint64_t target = best ? best_seq : limit;
-  std::atomic<std::uint64_t>& cursor = view_.reader_entry(reader).cursor;
-  std::uint64_t seen = cursor.load(std::memory_order_relaxed);
-  while (seen < target && !cursor.compare_exchange_weak(seen, target, std::memory_order_relaxed)) {
-  }
+  advance_cursor(view_.reader_entry(reader).cursor, target);
   return best;
 }
 
@@ -254,7 +248,7 @@ std::optional<SlotHandle> SlotReader::find_committed(std::uint64_t seq) const {
 bool SlotReader::gap_expired(std::uint32_t reader, std::uint64_t s) {
   // Every empty look at the head of the stream comes here, and next_seq lives on the writers' line:
   // a busy reader loading it on every look would pull that line away from each commit's fetch_add.
-  // It is looked at once per tick of the coarse clock (1-4 ms), which only delays the start of a
+  // It is looked at once per tick of the coarse clock (a jiffy: 1-10 ms), which only delays the start of a
   // gap's lease by that much. Relaxed: a per-reader timestamp; threads sharing an index at worst
   // look twice in one tick.
   const std::uint64_t now = platform::coarse_now_ns();

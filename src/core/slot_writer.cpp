@@ -102,6 +102,14 @@ tl::expected<std::uint32_t, SlotError> SlotWriter::commit(SlotHandle h, std::siz
   if (!is_live_loan(h, w)) return fail(SlotErrorCode::NotLoaned);
   if (len > view_.slot_capacity()) return tl::unexpected(SlotError::too_large(len, view_.slot_capacity()));
 
+  // A small copy comes after the number is taken: a locked instruction waits until every store
+  // before it owns its line, and the payload's lines were last read by a reader. After the
+  // fetch_add, the payload, header and ring stores all wait at the ring's CAS together, one round
+  // trip instead of two. A large copy goes first: a number taken is a number readers wait for (a
+  // lapped reader's scan stops at it, and past a lease the gap rule passes it), so the time between
+  // taking and publishing one stays a few stores, not a copy that may fault or be preempted.
+  const bool copy_first = src != nullptr && len > kCopyAfterNumberMax;
+  if (copy_first) std::memcpy(view_.payload(i), src, len);
   // A number taken but not committed yet must show in a lapped reader's slot scan (resync_lapped),
   // or the reader could pass it: the marker goes first, then the number is taken, then stored.
   // SYNC: acq_rel fetch_add (a plain lock xadd on x86, as before): its release half orders the
@@ -110,16 +118,12 @@ tl::expected<std::uint32_t, SlotError> SlotWriter::commit(SlotHandle h, std::siz
   // marker or what follows it. The sample itself is published by the release store of the word.
   ext.seq.store(kSeqTaking, std::memory_order_relaxed);
   const std::uint64_t seq = view_.control().next_seq.fetch_add(1, std::memory_order_acq_rel);
-  // The copy comes after the number is taken: a locked instruction waits until every store before
-  // it owns its line, and the payload's lines were last read by a reader. After the fetch_add, the
-  // payload, header and ring stores all wait at the ring's CAS together, one round trip instead of
-  // two. (A taken number's slot is WRITING until the word's store below, copy or no copy.)
-  if (src != nullptr && len != 0) std::memcpy(view_.payload(i), src, len);
+  ext.seq.store(seq, std::memory_order_relaxed);  // the marker gives way to the number at once
+  if (!copy_first && src != nullptr && len != 0) std::memcpy(view_.payload(i), src, len);
   SharedSlotHeader& hdr = view_.slot_header(i);
   hdr.sequence_number.store(static_cast<std::uint32_t>(seq), std::memory_order_relaxed);
   hdr.sample_size.store(static_cast<std::uint32_t>(len), std::memory_order_relaxed);
   hdr.reader_mask.store(0, std::memory_order_relaxed);
-  ext.seq.store(seq, std::memory_order_relaxed);
   ext.commit_time_ns.store(platform::coarse_now_ns(), std::memory_order_relaxed);
   // Informational mirror of ZeroDDS's counter; may lag under concurrent writers.
   view_.header().next_sn.store(static_cast<std::uint32_t>(seq + 1), std::memory_order_relaxed);

@@ -31,6 +31,8 @@ class SlotWriter {
 
  private:
   tl::expected<SlotHandle, SlotError> reserve_once(ReaderMask active);
+  // Payloads up to this size are copied after the sequence number is taken (see commit).
+  static constexpr std::size_t kCopyAfterNumberMax = 512;
   // Whether the entry now names this sample (false: a newer one of its residue holds it).
   bool publish_in_order(std::uint64_t seq, std::uint32_t slot);
   // Whether slot i, whose word is `w`, may be loaned for `active`: neither loaned nor pinned, nor

@@ -197,5 +197,30 @@ TYPED_TEST(ReadOrder, AnOutOfOrderMarkSetsTheBitAndTheSampleIsNotDeliveredAgain)
   EXPECT_EQ(drain(*this, 0), (std::vector<std::uint8_t>{1, 3}));
 }
 
+TYPED_TEST(ReadOrder, UnregisteringLeavesTheInOrderReadsInTheBits) {
+  // Whoever takes the index over by bits (a ZeroDDS process) must not read again what the shmslot
+  // reader read in order, marking by cursor alone.
+  this->make(4, 64);
+  auto index = this->reader().register_reader();
+  ASSERT_TRUE(index);
+  const ReaderMask bit = ReaderMask{1} << *index;
+  this->publish(bytes_of({1}), bit);
+  this->publish(bytes_of({2}), bit);
+  this->publish(bytes_of({3}), bit);
+  auto h1 = this->reader().next_unread_slot(*index);
+  ASSERT_TRUE(h1 && *h1);
+  ASSERT_TRUE(this->reader().mark_read(**h1, *index));
+  auto h2 = this->reader().next_unread_slot(*index);
+  ASSERT_TRUE(h2 && *h2);
+  ASSERT_TRUE(this->reader().mark_read(**h2, *index));
+  EXPECT_EQ(this->reader().read_slot(**h1)->header.reader_mask & bit, 0U);  // by cursor
+  auto h3 = this->reader().next_unread_slot(*index);  // the third stays unread
+  ASSERT_TRUE(h3 && *h3);
+  ASSERT_TRUE(this->reader().unregister_reader(*index));
+  EXPECT_EQ(this->reader().read_slot(**h1)->header.reader_mask & bit, bit);
+  EXPECT_EQ(this->reader().read_slot(**h2)->header.reader_mask & bit, bit);
+  EXPECT_EQ(this->reader().read_slot(**h3)->header.reader_mask & bit, 0U);
+}
+
 }  // namespace
 }  // namespace shmslot::test
