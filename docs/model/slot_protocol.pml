@@ -531,13 +531,12 @@ proctype Writer() {
         fi
      od;
      atomic { w = 0; mk = 0; a = 0; sq = 0; attempt = 0 };
-     /* the payload, one word at a time */
-     pay0[i] = id;
-     pay1[i] = id;
-     /* SlotWriter::commit */
+     /* SlotWriter::commit: the number first, then (a small sample) the payload, one word at a time */
      atomic { ns = next_seq; next_seq++ };                                /* fetch_add */
      assert(ns == id);
      seq[i] = ns;
+     pay0[i] = id;
+     pay1[i] = id;
      rmask[i] = 0;
      atomic { word[i] = MKW(COMMITTED, GEN(word[i])); committed = ns };  /* the commit point */
      EARLY_LOAD;
