@@ -248,9 +248,9 @@ std::optional<SlotHandle> SlotReader::find_committed(std::uint64_t seq) const {
 bool SlotReader::gap_expired(std::uint32_t reader, std::uint64_t s) {
   // Every empty look at the head of the stream comes here, and next_seq lives on the writers' line:
   // a busy reader loading it on every look would pull that line away from each commit's fetch_add.
-  // It is looked at once per tick of the coarse clock (a jiffy: 1-10 ms), which only delays the start of a
-  // gap's lease by that much. Relaxed: a per-reader timestamp; threads sharing an index at worst
-  // look twice in one tick.
+  // It is looked at once per tick of the coarse clock (a jiffy: 1-10 ms), which only delays the
+  // start of a gap's lease by that much. Relaxed: a per-reader timestamp; threads sharing an index
+  // at worst look twice in one tick.
   const std::uint64_t now = platform::coarse_now_ns();
   if (gap_look_ns_[reader].load(std::memory_order_relaxed) == now) return false;
   gap_look_ns_[reader].store(now, std::memory_order_relaxed);
