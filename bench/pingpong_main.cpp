@@ -122,15 +122,7 @@ struct Accumulated {
 int run(const Options& o, int argc, char** argv) {
   // Before anything pins this process: the header records the CPUs the run could use.
   nlohmann::json doc = run_header("pingpong", kMethod, argc, argv);
-  const CpuPair cpus = pick_cpu_pair();
-  const MachineInfo machine = machine_info();
-  std::printf("# %s, %d usable CPUs, %s\n", machine.cpu_model.c_str(), machine.nproc_usable, machine.kernel.c_str());
-  if (cpus.distinct) {
-    std::printf("# pinger on CPU %d, echoer on CPU %d\n", cpus.a, cpus.b);
-  } else {
-    std::printf("# WARNING: only one usable CPU (%d): both processes share it; these are not cross-core "
-                "latencies\n", cpus.a);
-  }
+  const CpuPair cpus = pick_and_print_cpu_pair("pinger", "echoer");
   if (o.settle_seconds > 0) {
     // Unrecorded: both vCPUs busy for a while before the first configuration. Without it the first
     // configuration of a run measured up to 4x slower here (an idle vCPU is slow to come up to speed).

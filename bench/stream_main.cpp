@@ -75,14 +75,7 @@ std::string label(const StreamConfig& c) {
 int run(const Options& o, int argc, char** argv) {
   // Before anything pins this process: the header records the CPUs the run could use.
   nlohmann::json doc = run_header("stream", kMethod, argc, argv);
-  const CpuPair cpus = pick_cpu_pair();
-  const MachineInfo machine = machine_info();
-  std::printf("# %s, %d usable CPUs, %s\n", machine.cpu_model.c_str(), machine.nproc_usable, machine.kernel.c_str());
-  if (cpus.distinct) {
-    std::printf("# writer on CPU %d, readers on CPU %d\n", cpus.a, cpus.b);
-  } else {
-    std::printf("# WARNING: only one usable CPU (%d): writer and readers share it\n", cpus.a);
-  }
+  const CpuPair cpus = pick_and_print_cpu_pair("writer", "readers");
   std::vector<StreamConfig> matrix;
   for (std::size_t size : o.sizes) {
     StreamConfig base;

@@ -90,14 +90,7 @@ double per_thousand(std::uint64_t calls, std::uint64_t commits) {
 int run(const Options& o, int argc, char** argv) {
   // Before anything pins this process: the header records the CPUs the run could use.
   nlohmann::json doc = run_header("waitset", kMethod, argc, argv);
-  const CpuPair cpus = pick_cpu_pair();
-  const MachineInfo machine = machine_info();
-  std::printf("# %s, %d usable CPUs, %s\n", machine.cpu_model.c_str(), machine.nproc_usable, machine.kernel.c_str());
-  if (cpus.distinct) {
-    std::printf("# writer on CPU %d, reader on CPU %d\n", cpus.a, cpus.b);
-  } else {
-    std::printf("# WARNING: only one usable CPU (%d): writer and reader share it\n", cpus.a);
-  }
+  const CpuPair cpus = pick_and_print_cpu_pair("writer", "reader");
   doc["settings"] = {
       {"size", o.size},         {"rounds", o.rounds},   {"warmup", o.warmup},          {"pause_us", o.pause_us},
       {"segments", o.segments}, {"commits", o.commits}, {"repetitions", o.repetitions}};

@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 
 namespace shmslot::bench {
@@ -96,6 +97,19 @@ CpuPair pick_cpu_pair() {
   if (cpus.empty()) return {};
   if (cpus.size() == 1) return {cpus[0], cpus[0], false};
   return {cpus[0], cpus[1], true};
+}
+
+CpuPair pick_and_print_cpu_pair(const char* first_role, const char* second_role) {
+  const CpuPair cpus = pick_cpu_pair();
+  const MachineInfo machine = machine_info();
+  std::printf("# %s, %d usable CPUs, %s\n", machine.cpu_model.c_str(), machine.nproc_usable, machine.kernel.c_str());
+  if (cpus.distinct) {
+    std::printf("# %s on CPU %d, %s on CPU %d\n", first_role, cpus.a, second_role, cpus.b);
+  } else {
+    std::printf("# WARNING: only one usable CPU (%d): %s and %s share it; these are not cross-core figures\n",
+                cpus.a, first_role, second_role);
+  }
+  return cpus;
 }
 
 }  // namespace shmslot::bench

@@ -39,4 +39,8 @@ struct CpuPair {
 };
 CpuPair pick_cpu_pair();
 
+/// pick_cpu_pair(), after printing the run's "# machine" line; then prints where the two roles run
+/// ("# writer on CPU 0, readers on CPU 1"), or a warning when they must share one CPU.
+CpuPair pick_and_print_cpu_pair(const char* first_role, const char* second_role);
+
 }  // namespace shmslot::bench
