@@ -33,7 +33,10 @@ inline constexpr std::size_t kMaxSlotCount = std::size_t{1} << 24;
 inline constexpr std::size_t kMaxSlotCapacity = 0xFFFFFFFFULL - kSlotHeaderSize - 63;
 
 /// A copy of a slot header (ZeroDDS `SlotHeader`): four u32 in this order, native byte order in the
-/// segment, little-endian in `to_bytes_le`.
+/// segment, little-endian in `to_bytes_le`. `reader_mask` holds the bits readers set: ZeroDDS
+/// readers and out-of-order marks. A shmslot reader that reads in order marks by its cursor instead
+/// (ReaderStats::cursor; docs/protocol.md, "mark_read") and sets its bits only when it lets its
+/// index go.
 struct SlotHeader {
   std::uint32_t sequence_number = 0;
   std::uint32_t sample_size = 0;
