@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -109,6 +110,13 @@ int main(int argc, char** argv) {
       shmslot_image(2, 8, 5, core::kFlagWakeAlways | core::kFlagHasTypeHash));
   put("fuzz_attach", "shmslot-1x1-empty", shmslot_image(1, 1, 0, 0));
   put("fuzz_attach", "shmslot-4x64-history2", shmslot_image(4, 64, 6, 0, 2));
+  {
+    // Well formed, but created in another pid namespace: attach refuses it (ForeignPidNamespace).
+    auto foreign = seg;
+    const std::uint64_t ext = core::make_geometry(4, core::slot_total_size_for(100), 100, true).ext_offset;
+    put_u32(foreign, ext + offsetof(core::ExtControl, owner_pid_ns), 1);
+    put("fuzz_attach", "shmslot-4x100-foreign-pid-namespace", foreign);
+  }
   put("fuzz_attach", "zerodds-v3-4x64", zerodds_v3(4, 64, 3));
   put("fuzz_attach", "zerodds-v3-1x128", zerodds_v3(1, 128, 1));
   put("fuzz_attach", "zerodds-v1-2x64", zerodds_v1(2, 64));
