@@ -136,12 +136,9 @@ void ReaderRegistry::mark_passed_by_bit(std::uint32_t reader) {
   for (std::uint32_t i = 0; i < view_.slot_count(); ++i) {
     SlotExt& ext = view_.slot_ext(i);
     // Pinned while the bit goes in, so that it lands on the sample compared with the cursor and not
-    // on a newer one a writer put there meanwhile. SYNC: acquire, as the pin in SlotReader.
-    std::uint64_t w = ext.word.load(std::memory_order_acquire);
-    while (sw::phase(w) == Phase::kCommitted && (sw::hold(w) & bit) == 0 &&
-           !ext.word.compare_exchange_weak(w, w | bit, std::memory_order_acquire, std::memory_order_acquire)) {
-    }
-    if (sw::phase(w) != Phase::kCommitted) continue;
+    // on a newer one a writer put there meanwhile.
+    std::uint64_t w = 0;
+    if (!pin_sample(ext.word, bit, kAnyGeneration, w)) continue;
     const bool pinned_here = (sw::hold(w) & bit) == 0;  // w is the word before this pin
     // SYNC: release, as in mark_read: the reader's reads of the sample happen before a reuse.
     if (ext.seq.load(std::memory_order_relaxed) < cursor) {

@@ -24,6 +24,21 @@ inline bool is_live_loan(const SlotHandle& h, std::uint64_t word) {
   return slot_word::phase(word) == slot_word::Phase::kWriting && h.generation == slot_word::generation(word);
 }
 
+// Sets `bit` (a reader's pin) in a COMMITTED word of generation `gen` (kAnyGeneration: whatever
+// sample the slot holds); false, and nothing set, if the slot holds no such sample. `w` is the word
+// before the pin: its hold bits say whether the reader had pinned the slot already. SYNC: acquire
+// on success; pairs with the commit's release store: what is read under the pin is the committed
+// sample's. Acquire on failure too, since the new value is examined again.
+inline bool pin_sample(std::atomic<std::uint64_t>& word, std::uint32_t bit, std::uint32_t gen, std::uint64_t& w) {
+  w = word.load(std::memory_order_acquire);
+  for (;;) {
+    if (slot_word::phase(w) != slot_word::Phase::kCommitted) return false;
+    if (gen != kAnyGeneration && slot_word::generation(w) != gen) return false;
+    if ((slot_word::hold(w) & bit) != 0) return true;  // pinned already by this reader index
+    if (word.compare_exchange_weak(w, w | bit, std::memory_order_acquire, std::memory_order_acquire)) return true;
+  }
+}
+
 // Moves a reader's cursor forward to `target`, never back: writers may remember a cursor they saw
 // (ReaderRegistry::cursor_past), which is sound only while cursors only grow. Relaxed: a position;
 // what the cursor publishes is ordered by its owner's mark_read.

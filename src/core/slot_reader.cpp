@@ -12,19 +12,7 @@ using sw::Phase;
 
 // Inline: on the zero-copy path it runs twice per sample (read_ptr, then mark_read finds it pinned).
 inline bool SlotReader::pin(SlotHandle h, std::uint32_t reader, std::uint64_t& w) {
-  const std::uint32_t bit = 1U << reader;
-  w = view_.slot_ext(h.slot_index).word.load(std::memory_order_acquire);
-  for (;;) {
-    if (sw::phase(w) != Phase::kCommitted || !generation_matches(h, w)) return false;
-    if ((sw::hold(w) & bit) != 0) return true;  // pinned already by this reader index
-    // SYNC: acquire on success; pairs with the commit's release store: the payload read through a
-    // span, and the sequence number read after, are the committed sample's. Acquire on failure
-    // too, since the new value is examined again.
-    if (view_.slot_ext(h.slot_index)
-            .word.compare_exchange_weak(w, w | bit, std::memory_order_acquire, std::memory_order_acquire)) {
-      return true;
-    }
-  }
+  return pin_sample(view_.slot_ext(h.slot_index).word, 1U << reader, h.generation, w);
 }
 
 tl::expected<std::span<const std::byte>, SlotError> SlotReader::read_ptr(SlotHandle h, std::uint32_t reader) {
