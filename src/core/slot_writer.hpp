@@ -35,6 +35,8 @@ class SlotWriter {
   static constexpr std::size_t kCopyAfterNumberMax = 512;
   // Whether the entry now names this sample (false: a newer one of its residue holds it).
   bool publish_in_order(std::uint64_t seq, std::uint32_t slot);
+  // Asks for the lines a loan of slot i writes, in exclusive state (a hint: nothing is stored).
+  void prefetch_slot(std::uint32_t i) const;
   // Whether slot i, whose word is `w`, may be loaned for `active`: neither loaned nor pinned, nor
   // retained for late joiners (its sequence number at or above `retain_from`), and free or read by
   // every reader in `active` (the test reserve makes before its CAS).
