@@ -12,7 +12,6 @@
 namespace shmslot::core {
 
 namespace sw = slot_word;
-using sw::Phase;
 
 ReaderRegistry::~ReaderRegistry() {
   // Entries this engine registered (explicitly, or by using an index) are freed, so the index can
@@ -244,14 +243,8 @@ void ReaderRegistry::disconnect(std::uint32_t reader) {
   for (std::uint32_t i = 0; i < view_.slot_count(); ++i) {
     // SYNC: release, as in mark_read.
     view_.slot_header(i).reader_mask.fetch_or(bit, std::memory_order_release);
-    SlotExt& ext = view_.slot_ext(i);
     // Hold bits exist only on COMMITTED slots (a WRITING word carries the loaner's pid there).
-    std::uint64_t w = ext.word.load(std::memory_order_relaxed);
-    while (sw::phase(w) == Phase::kCommitted && (sw::hold(w) & bit) != 0 &&
-           !ext.word.compare_exchange_weak(w, w & ~std::uint64_t{bit}, std::memory_order_release,
-                                           std::memory_order_relaxed)) {
-      // SYNC: release, as in mark_read's unpin; retried while the word changes under us.
-    }
+    unpin(view_.slot_ext(i).word, bit, kAnyGeneration);
   }
   notifier_.notify();
 }

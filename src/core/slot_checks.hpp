@@ -48,7 +48,8 @@ inline void advance_cursor(std::atomic<std::uint64_t>& cursor, std::uint64_t tar
   }
 }
 
-// Drops `bit` (a reader's pin) from a COMMITTED word of generation `gen`, and from nothing else: a
+// Drops `bit` (a reader's pin) from a COMMITTED word of generation `gen` (kAnyGeneration: whatever
+// sample the slot holds, as a disconnect drops every pin of an index), and from nothing else: a
 // disconnect may have dropped the pin already and the slot been loaned since, and a WRITING word's
 // low half is the loaner's pid, which a blind fetch_and would corrupt (a reap would then free a
 // live loan). SYNC: seq_cst on success (a release for the writer's acquire load of the word in
@@ -56,7 +57,8 @@ inline void advance_cursor(std::atomic<std::uint64_t>& cursor, std::uint64_t tar
 // x86); relaxed on failure, which only reloads the word.
 inline void unpin(std::atomic<std::uint64_t>& word, std::uint32_t bit, std::uint32_t gen) {
   std::uint64_t w = word.load(std::memory_order_relaxed);
-  while (slot_word::phase(w) == slot_word::Phase::kCommitted && slot_word::generation(w) == gen &&
+  while (slot_word::phase(w) == slot_word::Phase::kCommitted &&
+         (gen == kAnyGeneration || slot_word::generation(w) == gen) &&
          (slot_word::hold(w) & bit) != 0 &&
          !word.compare_exchange_weak(w, w & ~std::uint64_t{bit}, std::memory_order_seq_cst,
                                      std::memory_order_relaxed)) {
