@@ -3,6 +3,8 @@
 #include "core/reader_registry.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
 #include <thread>
 
 #include "core/slot_checks.hpp"
@@ -221,16 +223,33 @@ tl::expected<ReaderStats, SlotError> ReaderRegistry::reader_stats(std::uint32_t 
   return out;
 }
 
-std::size_t ReaderRegistry::reap_dead_readers() {
+std::size_t ReaderRegistry::reap_dead_readers(InFlightRelease in_flight) {
   std::size_t reaped = 0;
+  std::optional<std::chrono::steady_clock::time_point> give_up_at;  // one lease per reap, from the first wait
   // Every entry with an owner, in case a claimer died between its CAS and setting its registered bit.
   for (std::uint32_t r = 0; r < kMaxReaders; ++r) {
     ReaderEntry& entry = view_.reader_entry(r);
-    const std::uint64_t owner = entry.owner.load(std::memory_order_acquire);
-    if (owner == 0) continue;
-    if (owner_is_alive(owner, entry.owner_start.load(std::memory_order_relaxed))) continue;
-    release_entry(r, owner, true);  // a dead owner, or a releaser that died mid-release
-    ++reaped;
+    bool released_here = false;
+    for (;;) {
+      const std::uint64_t owner = entry.owner.load(std::memory_order_acquire);
+      if (owner == 0) break;
+      if (owner_is_alive(owner, entry.owner_start.load(std::memory_order_relaxed))) {
+        if ((owner & kReleasingOwner) == 0 || in_flight == InFlightRelease::Skip) break;
+        // A live process is releasing it: microseconds, unless that process was descheduled
+        // between its marker and the cleared bit (the random-kill harness caught a reap returning
+        // with a dead reader still registered that way).
+        const auto now = std::chrono::steady_clock::now();
+        if (!give_up_at) give_up_at = now + lease();
+        if (now >= *give_up_at) break;
+        std::this_thread::yield();
+        continue;
+      }
+      // A dead owner, or a releaser that died mid-release. Losing the marker's CAS to another
+      // reaper sends us round again: to wait for it, or to find the entry free.
+      release_entry(r, owner, true);
+      if (!released_here) ++reaped;
+      released_here = true;
+    }
   }
   return reaped;
 }

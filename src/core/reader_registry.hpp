@@ -35,8 +35,13 @@ class ReaderRegistry {
   void disconnect(std::uint32_t reader);
   // Records an index used without registering (the ZeroDDS way) once per engine; see recovery.md.
   void note_reader(std::uint32_t reader);
+  // What a reap does with an entry a live process is releasing already (another reap, or a
+  // registration over a dead owner, got there first): `Await` waits for that release to end, up to
+  // a lease, so that no reader dead when the reap looked is registered when it returns; `Skip`
+  // leaves it to that process (a writer's reap on its blocked path must not stall).
+  enum class InFlightRelease { Await, Skip };
   // Frees the entries of dead owners (and of releasers that died mid-release); returns how many.
-  std::size_t reap_dead_readers();
+  std::size_t reap_dead_readers(InFlightRelease in_flight);
 
   // A reader whose cursor is past `seq` has read or passed that sample.
   bool cursor_past(std::uint32_t reader, std::uint64_t seq) const;

@@ -7,8 +7,8 @@ namespace shmslot::core {
 namespace sw = slot_word;
 using sw::Phase;
 
-std::size_t Reaper::reap() {
-  std::size_t reaped = registry_.reap_dead_readers();
+std::size_t Reaper::reap(ReaderRegistry::InFlightRelease in_flight) {
+  std::size_t reaped = registry_.reap_dead_readers(in_flight);
   reaped += free_dead_loans();
   if (reaped > 0) notifier_.notify();
   // Not counted: a dead sleeper held no slot, so freeing its entry lets no writer on.
@@ -44,7 +44,7 @@ std::size_t Reaper::maybe_reap() {
   if (now >= last && now - last < half_lease) return 0;
   // Relaxed: the timestamp only elects one reaper per interval; reap() synchronises on its own.
   if (!last_reap.compare_exchange_strong(last, now, std::memory_order_relaxed)) return 0;
-  return reap();
+  return reap(ReaderRegistry::InFlightRelease::Skip);
 }
 
 }  // namespace shmslot::core

@@ -16,12 +16,16 @@ class Reaper {
       : view_(view), registry_(registry), notifier_(notifier) {}
 
   // Disconnects dead registered readers and frees loans of dead writers; returns how many. Also
-  // frees dead sleepers' entries (not counted).
-  std::size_t reap();
-  // reap(), unless some process reaped within the last half lease.
+  // frees dead sleepers' entries (not counted). Waits for a release another live process has begun
+  // (ReaderRegistry::InFlightRelease::Await).
+  std::size_t reap() { return reap(ReaderRegistry::InFlightRelease::Await); }
+  // A writer's reap on its blocked path: reap(), unless some process reaped within the last half
+  // lease, and never waiting for another process's release.
   std::size_t maybe_reap();
 
  private:
+  std::size_t reap(ReaderRegistry::InFlightRelease in_flight);
+
   std::size_t free_dead_loans();
 
   const SegmentView view_;  // a copy: one indirection less on every access

@@ -1,7 +1,7 @@
 // Forced interleavings of the reader registry (docs/recovery.md, "The reader registry" and
-// "Reaping"): a reap that runs while a new reader is in the middle of claiming an entry, and a reap
+// "Reaping"): a reap that runs while a new reader is in the middle of claiming an entry, a reap
 // that lost the race for a dead reader's entry to another reap and finishes after a new reader has
-// claimed it. Chance hits these windows rarely (they are a few instructions, or one slot loop, wide),
+// claimed it, and a reap that finds another live process in the middle of releasing such an entry. Chance hits these windows rarely (they are a few instructions, or one slot loop, wide),
 // so each test stops a real process at the exact point: the claimer by single-stepping it with
 // ptrace until its CAS on the entry's owner word has landed, the late reaper by a page trap on the
 // slot header its disconnect touches (the technique of multiprocess/forced_interleaving_test.cpp).
@@ -65,6 +65,42 @@ void record_ownership(PosixSlotAllocator& s, RaceBoard& board, std::uint32_t ind
   auto stats = s.reader_stats(index);
   const bool owner = stats && stats->owner_pid == static_cast<std::uint32_t>(::getpid());
   board.still_owner.store(owner && (s.registered_readers() & bit(index)) != 0 ? 1 : 0);
+}
+
+// A process that reaps the dead reader's entry and is stopped inside that release, after its
+// marker went into the owner word and before the registered bit is cleared: a page trap on slot 1's
+// header (slots are one page each), which the release's disconnect touches. It sends 'T' to the
+// parent when stopped ('N' if reap() never got there) and goes on when the parent sends anything.
+ChildProcess start_late_reaper(const std::string& flink, RaceBoard& board, std::size_t page,
+                               const TokenChannel& to_parent, const TokenChannel& to_reaper) {
+  return ChildProcess([&] {
+    return with_segment(flink, board.reaper, [&](PosixSlotAllocator& s) {
+      // Where the mapping is: a loan's payload pointer, minus its offset.
+      auto h = s.reserve_slot(0);
+      if (!h) return board.reaper.report(kChildApiError, "reserve_slot failed");
+      auto data = s.slot_data_ptr(*h);
+      if (!data) return board.reaper.report(kChildApiError, "slot_data_ptr failed");
+      const auto base = reinterpret_cast<std::uintptr_t>(data->data()) - 0x20 - 16 - h->slot_index * page;
+      (void)s.discard_slot(*h);
+      const std::uintptr_t slot1_header = base + 0x20 + page;
+      std::size_t reaped = 0;
+      bool fired = false;
+      {
+        const PageTrap trap(reinterpret_cast<char*>(slot1_header & ~(std::uintptr_t{page} - 1)), page, [&] {
+          to_parent.send('T');
+          to_reaper.receive();  // the parent has acted (or given up)
+        });
+        reaped = s.reap();
+        fired = trap.fired();
+      }
+      if (!fired) {
+        to_parent.send('N');
+        return board.reaper.report(kChildSetup, "reap() never touched slot 1's header: the interleaving was not forced");
+      }
+      board.late_reaped.store(reaped);
+      return kChildOk;
+    });
+  });
 }
 
 // Interleaving (reader entry 0; D registered it and died; a reap freed it):
@@ -208,37 +244,7 @@ TEST(RegistryRace, AReapThatLostTheRaceForADeadEntryLeavesTheNextOwnerRegistered
     ASSERT_EQ(board->dead_index.load(), 0U);
     ASSERT_NE(owner->registered_readers() & bit(0), 0U);
 
-    ChildProcess reaper([&] {
-      return with_segment(flink, board->reaper, [&](PosixSlotAllocator& s) {
-        // Where the mapping is: a loan's payload pointer, minus its offset.
-        auto h = s.reserve_slot(0);
-        if (!h) return board->reaper.report(kChildApiError, "reserve_slot failed");
-        auto data = s.slot_data_ptr(*h);
-        if (!data) return board->reaper.report(kChildApiError, "slot_data_ptr failed");
-        const auto base = reinterpret_cast<std::uintptr_t>(data->data()) - 0x20 - 16 - h->slot_index * page;
-        (void)s.discard_slot(*h);
-        const std::uintptr_t slot1_header = base + 0x20 + page;
-        // The trap stops the reaper on its first touch of slot 1's header (inside the disconnect
-        // of the dead reader) and lets the parent act before it goes on.
-        std::size_t reaped = 0;
-        bool fired = false;
-        {
-          const PageTrap trap(reinterpret_cast<char*>(slot1_header & ~(std::uintptr_t{page} - 1)), page, [&] {
-            to_parent.send('T');
-            to_reaper.receive();  // the parent has acted (or given up)
-          });
-          reaped = s.reap();
-          fired = trap.fired();
-        }
-        if (!fired) {
-          to_parent.send('N');
-          return board->reaper.report(kChildSetup,
-                                      "reap() never touched slot 1's header: the interleaving was not forced");
-        }
-        board->late_reaped.store(reaped);
-        return kChildOk;
-      });
-    });
+    ChildProcess reaper = start_late_reaper(flink, *board, page, to_parent, to_reaper);
     ASSERT_EQ(to_parent.receive(), 'T') << "the late reaper did not stop inside its disconnect: "
                                         << board->reaper.message();
     // B: another reap. It frees the dead reader's entry completely, unless the implementation lets
@@ -295,6 +301,45 @@ TEST(RegistryRace, AReapThatLostTheRaceForADeadEntryLeavesTheNextOwnerRegistered
     std::cout << (forced ? "the new reader claimed entry 0 while the late reaper was releasing it\n"
                          : "the second reap left entry 0 to the first; the new reader got index " +
                                std::to_string(index) + "\n");
+  }
+  expect_nothing_left(dir, shm_before, shm_name);
+}
+
+// A reap that finds another live process releasing a dead reader's entry waits for that release
+// (up to a lease) instead of returning with the dead reader still registered: after reap(), only
+// live readers are registered (recovery.md, "Reaping"). The random-kill harness caught the reap
+// that skipped such an entry, its releaser descheduled between the marker and the cleared bit.
+TEST(RegistryRace, AReapWaitsForAReleaseAnotherLiveProcessBegan) {
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  TempFlinkDir dir;
+  const auto shm_before = shm_objects();
+  const std::string flink = dir.flink("await-release");
+  SharedBlock<RaceBoard> board;
+  const TokenChannel to_parent;
+  const TokenChannel to_reaper;
+  std::string shm_name;
+  {
+    // The longest lease the default policy allows: the stopped releaser goes on long before it ends.
+    auto owner = PosixSlotAllocator::create(flink, kSlots, page - 16, recovery_options(std::chrono::milliseconds(500)));
+    ASSERT_TRUE(owner) << owner.error().message();
+    ASSERT_EQ(owner->slot_total_size(), page) << "a slot must be exactly one page for the trap to be precise";
+    shm_name = owner->shm_name();
+    register_and_die(flink, *board);
+    ASSERT_EQ(board->dead_index.load(), 0U);
+    ChildProcess reaper = start_late_reaper(flink, *board, page, to_parent, to_reaper);
+    ASSERT_EQ(to_parent.receive(), 'T') << "the releaser did not stop inside its release: " << board->reaper.message();
+    ASSERT_NE(owner->registered_readers() & bit(0), 0U) << "the stopped release has cleared the bit already";
+    // The releaser goes on a little after this reap has found its marker.
+    std::thread resume([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      (void)to_reaper.send('C');
+    });
+    (void)owner->reap();
+    const ReaderMask after_reap = owner->registered_readers();
+    resume.join();
+    EXPECT_EQ(after_reap & bit(0), 0U) << "reap() returned while the dead reader's entry was still registered";
+    EXPECT_EQ(reaper.wait(kWatchdog), std::optional<int>(0)) << board->reaper.message();
+    EXPECT_EQ(owner->registered_readers(), 0U);
   }
   expect_nothing_left(dir, shm_before, shm_name);
 }
