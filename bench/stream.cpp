@@ -35,6 +35,8 @@ const char* to_string(StreamApi a) { return a == StreamApi::Copy ? "copy" : "loa
 
 namespace {
 
+std::chrono::nanoseconds wait_spin(const StreamConfig& cfg) { return std::chrono::microseconds(cfg.wait_spin_us); }
+
 constexpr std::uint64_t kEnd = ~std::uint64_t{0};
 constexpr std::uint32_t kSpinCheck = 0xFFF;
 // Pauses between a busy writer's retries while the segment is full (about a reader's mark_read each).
@@ -102,7 +104,7 @@ int shmslot_reader(const StreamConfig& cfg, const std::string& flink, std::uint3
     std::uint64_t s = 0;
     std::uint32_t protocol_seq = 0;
     if (cfg.api == StreamApi::Copy) {
-      auto header = spin_or_wait(cfg.blocking, *seg, deadline, WaitFor::Sample, [&] { return reader.take_into(buf); });
+      auto header = spin_or_wait(cfg.blocking, *seg, deadline, WaitFor::Sample, wait_spin(cfg), [&] { return reader.take_into(buf); });
       if (!header) {
         timed_out = header.error().code == SlotErrorCode::TimedOut;
         if (!timed_out) ++verify;
@@ -116,7 +118,7 @@ int shmslot_reader(const StreamConfig& cfg, const std::string& flink, std::uint3
       if (get_stamp(buf.data() + cfg.size - 8) != s) ++verify;
       protocol_seq = header->sequence_number;
     } else {
-      auto sample = spin_or_wait(cfg.blocking, *seg, deadline, WaitFor::Sample, [&] { return reader.take(); });
+      auto sample = spin_or_wait(cfg.blocking, *seg, deadline, WaitFor::Sample, wait_spin(cfg), [&] { return reader.take(); });
       if (!sample) {
         timed_out = sample.error().code == SlotErrorCode::TimedOut;
         if (!timed_out) ++verify;
@@ -182,7 +184,7 @@ std::optional<std::uint64_t> shmslot_writer(const StreamConfig& cfg, PosixSlotAl
       // Full: a reader has to mark something before a retry can succeed. Blocking, wait_until
       // sleeps until a mark_read; busy, a few pauses between retries keep each retry's scan of the
       // slots from pulling the lines the readers are working on.
-      sn = spin_or_wait(cfg.blocking, seg, deadline, WaitFor::Change, [&]() -> tl::expected<std::optional<std::uint32_t>, SlotError> {
+      sn = spin_or_wait(cfg.blocking, seg, deadline, WaitFor::Change, wait_spin(cfg), [&]() -> tl::expected<std::optional<std::uint32_t>, SlotError> {
         if (!cfg.blocking) {
           for (int pause = 0; pause < kFullRetryPauses; ++pause) cpu_relax();
         }

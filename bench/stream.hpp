@@ -28,7 +28,8 @@ const char* to_string(StreamApi a);
 struct StreamConfig {
   StreamSystem system = StreamSystem::Shmslot;
   StreamApi api = StreamApi::Copy;
-  bool blocking = false;      ///< readers (and a writer facing a full segment) sleep in wait_for_change
+  bool blocking = false;      ///< readers (and a writer facing a full segment) sleep in wait_until
+  std::uint32_t wait_spin_us = 0;  ///< blocking: tries this long before the first sleep (WaitLimit::spin)
   int readers = 1;            ///< 1..32 (the ring: 1)
   std::size_t size = 64;      ///< payload bytes per sample (>= 16)
   std::size_t slot_count = 256;

@@ -32,7 +32,8 @@ constexpr const char* kMethod =
     "Writer = parent process pinned to one CPU; readers = forked children pinned to the other CPU. The "
     "writer streams for --seconds then sends an end marker; shmslot readers are all in the writer's "
     "active mask (lossless: a writer without a free slot waits). 1 reader busy-polling, 4 readers "
-    "blocking in an announced futex wait. Every sample carries its index at both ends; each reader "
+    "blocking in an announced futex wait (wait_until), sleeping at once and, as a further "
+    "configuration, after trying for --wait-spin-us first (WaitLimit::spin). Every sample carries its index at both ends; each reader "
     "checks count, order and integrity. Throughput = samples / (writer start .. last reader's end). "
     "Floors: raw shm SPSC ring (memcpy in + out, same slot count, slots of the payload rounded up to "
     "64 bytes), the same ring with a segment's slot stride (16-byte header + payload, rounded up to "
@@ -44,6 +45,7 @@ struct Options {
   double seconds = 1.0;
   std::size_t slots = 0;  // 0: per size (256 at 64 B, 64 at 64 KiB, 16 at 1 MiB)
   int blocking_readers = 4;
+  std::uint32_t wait_spin_us = 20;
   int repetitions = 1;
   bool no_floors = false;
   std::string json = "stream.json";
@@ -69,7 +71,8 @@ std::string size_text(std::size_t size) {
 std::string label(const StreamConfig& c) {
   if (c.system != StreamSystem::Shmslot) return to_string(c.system);
   return std::string("shmslot ") + to_string(c.api) + ", " + std::to_string(c.readers) + " reader" +
-         (c.readers > 1 ? "s" : "") + (c.blocking ? " blocking" : " busy");
+         (c.readers > 1 ? "s" : "") + (c.blocking ? " blocking" : " busy") +
+         (c.wait_spin_us != 0 ? ", " + std::to_string(c.wait_spin_us) + " µs spin first" : "");
 }
 
 int run(const Options& o, int argc, char** argv) {
@@ -92,6 +95,10 @@ int run(const Options& o, int argc, char** argv) {
       c.readers = o.blocking_readers;
       c.blocking = true;
       matrix.push_back(c);
+      if (o.wait_spin_us != 0) {
+        c.wait_spin_us = o.wait_spin_us;
+        matrix.push_back(c);
+      }
     }
     if (!o.no_floors) {
       StreamConfig c = base;
@@ -105,7 +112,7 @@ int run(const Options& o, int argc, char** argv) {
     }
   }
 
-  doc["settings"] = {{"seconds", o.seconds},         {"slots", o.slots},   {"blocking_readers", o.blocking_readers},
+  doc["settings"] = {{"seconds", o.seconds},         {"slots", o.slots},   {"blocking_readers", o.blocking_readers}, {"wait_spin_us", o.wait_spin_us},
                      {"repetitions", o.repetitions}, {"sizes", o.sizes}};
   doc["cpus"] = {{"writer", cpus.a}, {"readers", cpus.b}, {"distinct", cpus.distinct}};
   std::vector<nlohmann::json> runs(matrix.size(), nlohmann::json::array());
@@ -178,6 +185,7 @@ int run(const Options& o, int argc, char** argv) {
                               {"api", c.system == StreamSystem::Shmslot ? to_string(c.api) : ""},
                               {"readers", c.readers},
                               {"blocking", c.blocking},
+                              {"wait_spin_us", c.wait_spin_us},
                               {"size", c.size},
                               {"slot_count", c.slot_count},
                               {"seconds", c.seconds},
@@ -209,6 +217,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--blocking-readers", o.blocking_readers, "Readers of the blocking configuration")
       ->check(CLI::Range(1, 32))->capture_default_str();
+  app.add_option("--wait-spin-us", o.wait_spin_us,
+                 "Also run the blocking readers with this spin window before each sleep (0: do not)")
+      ->capture_default_str();
   app.add_option("--repetitions", o.repetitions, "Runs per configuration (interleaved)")
       ->check(CLI::PositiveNumber)->capture_default_str();
   app.add_flag("--no-floors", o.no_floors, "Measure shmslot only");

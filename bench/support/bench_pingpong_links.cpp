@@ -293,7 +293,7 @@ class ShmslotLink : public LinkBase {
   // The next sample for reader 0: spinning on it (Wait::Busy) or sleeping in wait_until.
   template <class Take>
   auto next(Take&& take) {
-    return spin_or_wait(cfg_.wait == Wait::Futex, *rx_, deadline_ns, WaitFor::Sample, take);
+    return spin_or_wait(cfg_.wait == Wait::Futex, *rx_, deadline_ns, WaitFor::Sample, std::chrono::nanoseconds(0), take);
   }
   // A reader that gave up at its deadline found nothing; any other failure is a verify error.
   std::uint64_t failed(const SlotError& e) {

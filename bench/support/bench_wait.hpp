@@ -18,13 +18,14 @@ inline constexpr std::uint32_t kDeadlineCheckSpins = 0xFFF;
 
 /// The value of `attempt` (as wait_until takes it) once it delivers: retried at once when
 /// `block` is false, through wait_until when it is true. TimedOut after `deadline_ns` (now_ns()).
-/// `what`: what a blocking wait waits for (WaitFor).
+/// `what`: what a blocking wait waits for (WaitFor); `spin`: its WaitLimit::spin.
 template <class Attempt>
-auto spin_or_wait(bool block, const SlotBackend& backend, std::uint64_t deadline_ns, WaitFor what, Attempt&& attempt)
+auto spin_or_wait(bool block, const SlotBackend& backend, std::uint64_t deadline_ns, WaitFor what,
+                  std::chrono::nanoseconds spin, Attempt&& attempt)
     -> decltype(wait_until(backend, WaitLimit{}, what, attempt)) {
   if (block) {
     const std::chrono::steady_clock::time_point deadline{std::chrono::nanoseconds(deadline_ns)};
-    return wait_until(backend, WaitLimit::until(deadline), what, attempt);
+    return wait_until(backend, WaitLimit::until(deadline).spinning(spin), what, attempt);
   }
   for (std::uint32_t spins = 0;; ++spins) {
     auto got = attempt();

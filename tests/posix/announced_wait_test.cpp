@@ -9,11 +9,13 @@
 // ends by itself before the waits' 25 s deadline. The deadline is a hang guard, not a speed claim.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstring>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
@@ -283,6 +285,63 @@ TEST(AnnouncedWait, AWithdrawalOfATicketThatRecordsNothingTouchesNoSleeper) {
   EXPECT_EQ(seg.snapshot().waiters, 1U);
   EXPECT_FALSE(seg.snapshot().generation_watched);
   seg.withdraw_wait(open);
+  EXPECT_EQ(seg.snapshot().waiters, 0U);
+}
+
+// What a wait_until attempt saw: how often it ran, and the most sleepers the segment announced
+// while it did (an announced try sees its own announcement).
+struct AttemptLog {
+  int calls = 0;
+  std::uint32_t most_waiters = 0;
+};
+
+// An attempt that delivers at its `deliver_at`-th call (never, for 0).
+auto delivering_at(const PosixSlotAllocator& seg, AttemptLog& log, int deliver_at) {
+  return [&seg, &log, deliver_at]() -> tl::expected<std::optional<int>, SlotError> {
+    ++log.calls;
+    log.most_waiters = std::max(log.most_waiters, seg.snapshot().waiters);
+    if (log.calls == deliver_at) return std::optional<int>(log.calls);
+    return std::optional<int>{};
+  };
+}
+
+TEST(AnnouncedWait, ASpinWindowTriesWithoutAnnouncing) {
+  TempFlinkDir dir;
+  PosixSlotAllocator seg = make_segment(dir.flink("a"), 4);
+  AttemptLog spun;
+  const auto got = wait_until(seg, WaitLimit::within(kHangGuard).spinning(kHangGuard), WaitFor::Sample,
+                              delivering_at(seg, spun, 5));
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_EQ(*got, 5);
+  EXPECT_EQ(spun.most_waiters, 0U) << "a try inside the spin window was announced";
+  // Without the window the second try is already announced: what the assertion above tells apart.
+  AttemptLog slept;
+  const auto second = wait_until(seg, WaitLimit::within(kHangGuard), WaitFor::Sample, delivering_at(seg, slept, 2));
+  ASSERT_TRUE(second) << second.error().message();
+  EXPECT_EQ(slept.most_waiters, 1U);
+  EXPECT_EQ(seg.snapshot().waiters, 0U);
+}
+
+TEST(AnnouncedWait, AStopRequestOrTheDeadlineEndsASpinWindow) {
+  TempFlinkDir dir;
+  PosixSlotAllocator seg = make_segment(dir.flink("a"), 4);
+  std::stop_source source;
+  int calls = 0;
+  const auto stopped = wait_until(seg, WaitLimit::within(kHangGuard, source.get_token()).spinning(kHangGuard),
+                                  WaitFor::Sample, [&]() -> tl::expected<std::optional<int>, SlotError> {
+                                    if (++calls == 3) source.request_stop();
+                                    return std::optional<int>{};
+                                  });
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(stopped.error().code, SlotErrorCode::Stopped);
+  EXPECT_EQ(calls, 3);
+  // A window longer than the time left ends at the deadline, with the usual last (announced) try.
+  AttemptLog never;
+  const auto timed_out = wait_until(seg, WaitLimit::within(20ms).spinning(kHangGuard), WaitFor::Sample,
+                                    delivering_at(seg, never, 0));
+  ASSERT_FALSE(timed_out);
+  EXPECT_EQ(timed_out.error().code, SlotErrorCode::TimedOut);
+  EXPECT_EQ(never.most_waiters, 1U);
   EXPECT_EQ(seg.snapshot().waiters, 0U);
 }
 
