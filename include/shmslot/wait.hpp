@@ -95,7 +95,8 @@ auto wait_until(const SlotBackend& backend, const WaitLimit& limit, WaitFor what
     // Unannounced tries, as the first: a commit in this window costs its writer nothing. Yielding
     // lets the writer, or other readers, run when they share this CPU.
     const auto now = Clock::now();
-    const auto spin_end = limit.spin >= limit.deadline - now
+    // Compared before subtracting: a deadline far in the past would overflow `deadline - now`.
+    const auto spin_end = now >= limit.deadline || limit.spin >= limit.deadline - now
                               ? limit.deadline
                               : now + std::chrono::duration_cast<Clock::duration>(limit.spin);
     do {

@@ -223,13 +223,21 @@ tl::expected<ReaderStats, SlotError> ReaderRegistry::reader_stats(std::uint32_t 
   return out;
 }
 
+namespace {
+// How long an awaiting reap waits for releases other live processes have begun, in all: a release
+// takes microseconds, and a releaser descheduled on a busy machine runs again within a few
+// scheduler periods. Between looks it sleeps, so a stopped releaser costs no CPU.
+constexpr std::chrono::milliseconds kReleaseAwaitMax{100};
+constexpr std::chrono::microseconds kReleaseAwaitPoll{100};
+}  // namespace
+
 std::size_t ReaderRegistry::reap_dead_readers(InFlightRelease in_flight) {
   std::size_t reaped = 0;
-  std::optional<std::chrono::steady_clock::time_point> give_up_at;  // one lease per reap, from the first wait
+  std::optional<std::chrono::steady_clock::time_point> give_up_at;  // from the first wait, for the whole reap
   // Every entry with an owner, in case a claimer died between its CAS and setting its registered bit.
   for (std::uint32_t r = 0; r < kMaxReaders; ++r) {
     ReaderEntry& entry = view_.reader_entry(r);
-    bool released_here = false;
+    bool counted = false;
     for (;;) {
       const std::uint64_t owner = entry.owner.load(std::memory_order_acquire);
       if (owner == 0) break;
@@ -239,16 +247,17 @@ std::size_t ReaderRegistry::reap_dead_readers(InFlightRelease in_flight) {
         // between its marker and the cleared bit (the random-kill harness caught a reap returning
         // with a dead reader still registered that way).
         const auto now = std::chrono::steady_clock::now();
-        if (!give_up_at) give_up_at = now + lease();
+        if (!give_up_at) give_up_at = now + std::min<std::chrono::nanoseconds>(lease(), kReleaseAwaitMax);
         if (now >= *give_up_at) break;
-        std::this_thread::yield();
+        std::this_thread::sleep_for(kReleaseAwaitPoll);
         continue;
       }
       // A dead owner, or a releaser that died mid-release. Losing the marker's CAS to another
-      // reaper sends us round again: to wait for it, or to find the entry free.
+      // reaper sends us round again: to wait for it, or to find the entry free. Counted once per
+      // entry either way: a caller that retries a claim on a positive count finds it free.
       release_entry(r, owner, true);
-      if (!released_here) ++reaped;
-      released_here = true;
+      if (!counted) ++reaped;
+      counted = true;
     }
   }
   return reaped;

@@ -37,8 +37,10 @@ class ReaderRegistry {
   void note_reader(std::uint32_t reader);
   // What a reap does with an entry a live process is releasing already (another reap, or a
   // registration over a dead owner, got there first): `Await` waits for that release to end, up to
-  // a lease, so that no reader dead when the reap looked is registered when it returns; `Skip`
-  // leaves it to that process (a writer's reap on its blocked path must not stall).
+  // kReleaseAwaitMax (or the lease, if shorter), so that no reader dead when the reap looked is
+  // registered when it returns; `Skip` leaves it to that process (a writer's reap on its blocked
+  // path must not stall). A marker whose process is stopped, or whose pid was reused, costs an
+  // `Await` reap that bound, no more.
   enum class InFlightRelease { Await, Skip };
   // Frees the entries of dead owners (and of releasers that died mid-release); returns how many.
   std::size_t reap_dead_readers(InFlightRelease in_flight);

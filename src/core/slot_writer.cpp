@@ -27,14 +27,16 @@ tl::expected<SlotHandle, SlotError> SlotWriter::reserve_once(ReaderMask active) 
   // reusable slot while other writers move the cursor too.
   const std::uint64_t start = view_.control().reserve_cursor.fetch_add(1, std::memory_order_relaxed);
   const std::uint64_t retain_from = view_.retained_from();
-  // Usually owned already: the last commit asked for it (see the end of commit).
-  prefetch_slot(static_cast<std::uint32_t>(start % n));
   for (std::uint64_t attempt = 0; attempt < n; ++attempt) {
     const auto i = static_cast<std::uint32_t>((start + attempt) % n);
     SlotExt& ext = view_.slot_ext(i);
     // SYNC: acquire; pairs with the release unpin in mark_read / disconnect.
     std::uint64_t w = ext.word.load(std::memory_order_acquire);
     if (!reusable(i, w, active, retain_from)) continue;
+    // Usually owned already (the last commit asked for them); asked for only once the slot is
+    // known reusable, so that a writer retrying on a full segment does not pull the lines of the
+    // oldest sample from the reader it waits for.
+    prefetch_slot(i);
     const std::uint32_t gen = sw::next_generation(sw::generation(w));
     // The loaner's pid rides in the word while WRITING, so a reap frees exactly a dead writer's loan.
     const auto loaner = static_cast<std::uint32_t>(platform::current_pid());
@@ -161,8 +163,10 @@ tl::expected<std::uint32_t, SlotError> SlotWriter::commit(SlotHandle h, std::siz
     notifier_.notify(wake_hidden);  // a newer entry hides this sample: readers find it by the slot scan
   }
   // The next reserve of a lone writer takes the next slot (reserve_cursor moves one per loan): its
-  // lines come over while this writer does other work or waits, and no reader touches them until it
-  // commits there. The largest single gain for small samples (benchmarks.md, "Prefetching for write").
+  // lines come over while this writer does other work or waits. Readers are done with that slot's
+  // sample unless one lags a whole lap (then the segment is full, and that reader's next look at
+  // the sample costs it one transfer). The largest single gain for small samples (benchmarks.md,
+  // "Prefetching for write").
   prefetch_slot(i + 1 == view_.slot_count() ? 0 : i + 1);
   return static_cast<std::uint32_t>(seq);
 }

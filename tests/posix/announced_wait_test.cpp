@@ -336,11 +336,20 @@ TEST(AnnouncedWait, AStopRequestOrTheDeadlineEndsASpinWindow) {
   EXPECT_EQ(stopped.error().code, SlotErrorCode::Stopped);
   EXPECT_EQ(calls, 3);
   // A window longer than the time left ends at the deadline, with the usual last (announced) try.
+  // A try long after the deadline (the window running on to its own end) fails the wait with an
+  // error of the attempt's own, which the assertions below tell from TimedOut.
   AttemptLog never;
-  const auto timed_out = wait_until(seg, WaitLimit::within(20ms).spinning(kHangGuard), WaitFor::Sample,
-                                    delivering_at(seg, never, 0));
+  const auto deadline = std::chrono::steady_clock::now() + 20ms;
+  auto never_delivering = delivering_at(seg, never, 0);
+  const auto timed_out = wait_until(seg, WaitLimit::until(deadline).spinning(kHangGuard), WaitFor::Sample,
+                                    [&]() -> tl::expected<std::optional<int>, SlotError> {
+                                      if (std::chrono::steady_clock::now() > deadline + 5s) {
+                                        return tl::unexpected(SlotError::of(SlotErrorCode::Unsupported));
+                                      }
+                                      return never_delivering();
+                                    });
   ASSERT_FALSE(timed_out);
-  EXPECT_EQ(timed_out.error().code, SlotErrorCode::TimedOut);
+  EXPECT_EQ(timed_out.error().code, SlotErrorCode::TimedOut) << timed_out.error().message();
   EXPECT_EQ(never.most_waiters, 1U);
   EXPECT_EQ(seg.snapshot().waiters, 0U);
 }

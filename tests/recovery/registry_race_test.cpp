@@ -306,7 +306,7 @@ TEST(RegistryRace, AReapThatLostTheRaceForADeadEntryLeavesTheNextOwnerRegistered
 }
 
 // A reap that finds another live process releasing a dead reader's entry waits for that release
-// (up to a lease) instead of returning with the dead reader still registered: after reap(), only
+// (up to 100 ms) instead of returning with the dead reader still registered: after reap(), only
 // live readers are registered (recovery.md, "Reaping"). The random-kill harness caught the reap
 // that skipped such an entry, its releaser descheduled between the marker and the cleared bit.
 TEST(RegistryRace, AReapWaitsForAReleaseAnotherLiveProcessBegan) {
@@ -319,7 +319,8 @@ TEST(RegistryRace, AReapWaitsForAReleaseAnotherLiveProcessBegan) {
   const TokenChannel to_reaper;
   std::string shm_name;
   {
-    // The longest lease the default policy allows: the stopped releaser goes on long before it ends.
+    // A lease longer than the reap's own bound on waiting (100 ms), which the resumed releaser
+    // finishes well within.
     auto owner = PosixSlotAllocator::create(flink, kSlots, page - 16, recovery_options(std::chrono::milliseconds(500)));
     ASSERT_TRUE(owner) << owner.error().message();
     ASSERT_EQ(owner->slot_total_size(), page) << "a slot must be exactly one page for the trap to be precise";
