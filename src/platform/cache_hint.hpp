@@ -11,7 +11,8 @@ namespace shmslot::platform {
 namespace detail {
 // PREFETCHW (CPUID 0x80000001, ECX bit 8). Without -mprfchw, gcc turns a write prefetch into a
 // plain read prefetch (prefetcht0), which fetches a line shared and leaves the store to ask for it
-// again; and a CPU without the instruction may fault on it. So: asked once, emitted by hand.
+// again; and a CPU that does not report the instruction is not promised to take it as a no-op.
+// So: CPUID asked once, the instruction emitted by hand.
 inline bool has_prefetchw() {
   unsigned a = 0, b = 0, c = 0, d = 0;
   return __get_cpuid(0x80000001U, &a, &b, &c, &d) != 0 && (c & bit_PRFCHW) != 0;
