@@ -160,7 +160,7 @@ proctype Writer() {
                  :: RETAINED(sq, rf) -> skip                     /* among the newest H: kept */
                  :: else ->
                     mk = rmask[i];
-                    ok = 1;                                      /* all_done(mk & a, a, sq) */
+                    ok = 1;                                      /* all_done(mk & a, a, sq); the order of the loads: slot_protocol.pml */
                     if
                     :: (a & 1) != 0 && (mk & 1) == 0 -> c = cursor[0]; ok = (c > sq)
                     :: else -> skip

@@ -9,7 +9,7 @@
  * the same results as SC for these steps is argued in docs/protocol.md (the SYNC comments in
  * src/core/); spin does not check that part.
  *
- *   Writer      reserve (SlotWriter::reserve_once + all_done/cursor_past, the cursors first and
+ *   Writer      reserve (SlotWriter::reserve_once + not_past/cursor_past, the cursors first and
  *               from the values it saw last while those answer), payload stores,
  *               commit (SlotWriter::commit, publish_in_order), notify_published; when full it
  *               announces its wait for a free slot, looks once more, and sleeps on `gen`.
@@ -486,7 +486,7 @@ proctype Writer() {
 #else
               if :: HOLD(w) == 0 ->
 #endif
-                 /* all_done(0, active, seq) first: every active reader's cursor is past the
+                 /* not_past(active, seq) first: every active reader's cursor is past the
                     sample. cursor_past answers from the cursor seen last (seen0, seen1) when that
                     is past it, and loads (and remembers) the reader's cursor otherwise. */
                  d_step {
@@ -498,14 +498,10 @@ proctype Writer() {
                  if
                  :: !ok ->
                     mk = rmask[i];
-                    /* all_done(mk & active, active, seq): each active reader read it or moved past */
-                    d_step {
-                      a = amask; sq = seq[i];
-                      if :: (a & 1) != 0 && (mk & 1) == 0 && seen0 <= sq -> seen0 = cursor[0] :: else -> skip fi;
-                      if :: (a & 2) != 0 && (mk & 2) == 0 && seen1 <= sq -> seen1 = cursor[1] :: else -> skip fi;
-                      ok = ((a & 1) == 0 || (mk & 1) != 0 || seen0 > sq) &&
-                           ((a & 2) == 0 || (mk & 2) != 0 || seen1 > sq)
-                    }
+                    /* the readers still behind (not_past, from the look above) must have their
+                       bit in reader_mask: each active reader read it or moved past */
+                    ok = ((a & 1) == 0 || (mk & 1) != 0 || seen0 > sq) &&
+                         ((a & 2) == 0 || (mk & 2) != 0 || seen1 > sq)
                  :: else -> skip
                  fi
               :: else -> skip

@@ -7,8 +7,8 @@
 #include <optional>
 #include <thread>
 
-#include "core/slot_checks.hpp"
 #include "core/owner_word.hpp"
+#include "core/slot_checks.hpp"
 #include "platform/process.hpp"
 
 namespace shmslot::core {
@@ -51,12 +51,13 @@ bool ReaderRegistry::cursor_past(std::uint32_t reader, std::uint64_t seq) const 
   return seq < cursor;
 }
 
-bool ReaderRegistry::all_done(ReaderMask read_by, ReaderMask active, std::uint64_t seq) const {
-  for (ReaderMask missing = active & ~read_by; missing != 0; missing &= missing - 1) {
-    const auto r = static_cast<std::uint32_t>(__builtin_ctz(missing));
-    if (!cursor_past(r, seq)) return false;  // r has neither read it nor moved past it
+ReaderMask ReaderRegistry::not_past(ReaderMask readers, std::uint64_t seq) const {
+  ReaderMask behind = 0;
+  for (ReaderMask left = readers; left != 0; left &= left - 1) {
+    const auto r = static_cast<std::uint32_t>(__builtin_ctz(left));
+    if (!cursor_past(r, seq)) behind |= 1U << r;
   }
-  return true;
+  return behind;
 }
 
 std::uint64_t ReaderRegistry::start_at_retained(std::uint32_t reader) const {

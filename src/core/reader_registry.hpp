@@ -47,8 +47,12 @@ class ReaderRegistry {
 
   // A reader whose cursor is past `seq` has read or passed that sample.
   bool cursor_past(std::uint32_t reader, std::uint64_t seq) const;
+  // The readers in `readers` whose cursor is not past `seq`: those that may still read the sample.
+  ReaderMask not_past(ReaderMask readers, std::uint64_t seq) const;
   // Every reader in `active` has read the sample (its bit is in `read_by`) or moved past `seq`.
-  bool all_done(ReaderMask read_by, ReaderMask active, std::uint64_t seq) const;
+  bool all_done(ReaderMask read_by, ReaderMask active, std::uint64_t seq) const {
+    return not_past(active & ~read_by, seq) == 0;
+  }
 
   std::chrono::milliseconds lease() const;
   bool owner_alive() const;

@@ -83,11 +83,13 @@ bool SlotWriter::reusable(std::uint32_t i, std::uint64_t w, ReaderMask active, s
   if (seq >= retain_from) return false;  // among the newest H: kept for late joiners
   // Readers that read in order only move their cursors (mark_read): when every active reader's
   // cursor is past the sample, the slot's header line is not even looked at.
-  if (registry_.all_done(0, active, seq)) return true;
+  const ReaderMask behind = registry_.not_past(active, seq);
+  if (behind == 0) return true;
+  // Those still behind must have marked it by bit (out of order, or ZeroDDS readers).
   // SYNC: acquire; pairs with the release fetch_or in mark_read: the readers' reads of the old
   // sample happen before this writer's stores into the slot.
   const ReaderMask read_by = view_.slot_header(i).reader_mask.load(std::memory_order_acquire);
-  return registry_.all_done(read_by & active, active, seq);
+  return (behind & ~read_by) == 0;
 }
 
 bool SlotWriter::has_free_slot(ReaderMask active) const {
