@@ -77,20 +77,24 @@ def ratio_rows(pp, st, ops):
         add("block_" + label.split(" ")[1].replace("/", "_"), f"{label}, 64 B RTT / raw futex RTT (p50)",
             p50(pp, label, 64), fx, "us", "le", 1.2)
 
+    # Each system's best repetition: load only ever slows a repetition down, and a raw ring runs in
+    # two regimes at 64 B (its reader right behind the writer, sharing the line being written, or a
+    # lap behind), so a median compares with whichever regime most repetitions fell into.
     def rate(label, size):
         r = st.get((label, size))
-        return r["samples_per_s_median"] if r else None
+        return r["samples_per_s_max"] if r else None
 
     for api in ("copy", "loan"):
-        add(f"stream64_{api}", f"stream 64 B, shmslot {api} 1 reader busy / raw shm ring (samples/s)",
+        add(f"stream64_{api}", f"stream 64 B, shmslot {api} 1 reader busy / raw shm ring (samples/s, best repetitions)",
             rate(f"shmslot {api}, 1 reader busy", 64), rate("raw_shm_ring", 64), "samples/s", "ge", 0.5)
         add(f"stream64stride_{api}",
-            f"stream 64 B, shmslot {api} 1 reader busy / raw shm ring of the segment's slot stride (samples/s)",
+            f"stream 64 B, shmslot {api} 1 reader busy / raw shm ring of the segment's slot stride "
+            "(samples/s, best repetitions)",
             rate(f"shmslot {api}, 1 reader busy", 64), rate("raw_shm_ring_slot_stride", 64), "samples/s", "ge", 0.5)
     for size in (65536, 1 << 20):
         for api in ("copy", "loan"):
             add(f"stream{size >> 10}k_{api}",
-                f"stream {size_text(size)}, shmslot {api} 1 reader busy / raw memcpy stream (throughput)",
+                f"stream {size_text(size)}, shmslot {api} 1 reader busy / raw memcpy stream (throughput, best repetitions)",
                 rate(f"shmslot {api}, 1 reader busy", size), rate("raw_shm_ring", size), "samples/s", "ge", 0.8)
     for op in ("reserve_commit", "next_unread_mark_read", "read_slot_into"):
         ring = div(ops.get((op, "ring", 65536)), ops.get((op, "ring", 16)))
