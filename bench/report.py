@@ -91,6 +91,18 @@ def ratio_rows(pp, st, ops):
             f"stream 64 B, shmslot {api} 1 reader busy / raw shm ring of the segment's slot stride "
             "(samples/s, best repetitions)",
             rate(f"shmslot {api}, 1 reader busy", 64), rate("raw_shm_ring_slot_stride", 64), "samples/s", "ge", 0.5)
+    # Blocking readers against one busy reader, with the FUTEX_WAKE calls they cost (a count that does
+    # not move with the machine's load the way a rate does).
+    for api in ("copy", "loan"):
+        for r in sorted((r for (label, size), r in st.items()
+                         if size == 64 and r.get("blocking") and label.startswith(f"shmslot {api}, ")),
+                        key=lambda r: r.get("wait_spin_us") or 0):
+            spin = r.get("wait_spin_us") or 0
+            wakes = r.get("futex_wakes_per_1000_samples_median")
+            wakes_text = "" if wakes is None else f", {wakes:,.0f} FUTEX_WAKE per 1 000 samples"
+            add(f"blocking64_{api}" + (f"_spin{spin}" if spin else ""),
+                f"stream 64 B, {r['label']} / shmslot {api} 1 reader busy (samples/s, best repetitions{wakes_text})",
+                r["samples_per_s_max"], rate(f"shmslot {api}, 1 reader busy", 64), "samples/s", "ge", 0.25)
     for size in (65536, 1 << 20):
         for api in ("copy", "loan"):
             add(f"stream{size >> 10}k_{api}",
