@@ -70,6 +70,10 @@ def ratio_rows(pp, st, ops):
     for label in ("shmslot copy/busy", "shmslot loan/busy/full", "shmslot loan/busy/stamp"):
         add("busy64_" + label.split(" ")[1].replace("/", "_"), f"{label}, 64 B RTT / raw cache-line RTT (p50)",
             p50(pp, label, 64), cl, "us", "le", 2.0)
+    ring64 = p50(pp, "raw shm ring", 64)
+    for label in ("shmslot copy/busy", "shmslot loan/busy/full"):
+        add("busyring64_" + label.split(" ")[1].replace("/", "_"), f"{label}, 64 B RTT / raw shm ring RTT (p50)",
+            p50(pp, label, 64), ring64, "us", "le", 1.15)
     for label in ("shmslot loan/busy/stamp", "shmslot loan/futex/stamp"):
         add("stamp_" + label.split("/")[1], f"{label}: 1 MiB RTT / 64 B RTT (p50)",
             p50(pp, label, 1 << 20), p50(pp, label, 64), "us", "le", 1.5)
