@@ -70,8 +70,10 @@
 short word[N];         /* SlotExt::word */
 byte  pay0[N];         /* payload word 0: the sample id (= its sequence number) */
 byte  pay1[N];         /* payload word 1: the same id, stored in a separate step */
-byte  seq[N];          /* SlotExt::seq (and header sequence_number) */
+byte  seq[N];          /* SlotExt::seq */
 byte  rmask[N];        /* SharedSlotHeader::reader_mask */
+byte  hsn[N];          /* SharedSlotHeader::sequence_number */
+byte  hsize[N];        /* SharedSlotHeader::sample_size: 0 from reserve until commit, then 1 */
 byte  next_seq = 1;    /* ExtControl::next_seq */
 byte  rcursor;         /* ExtControl::reserve_cursor */
 short ring_seq[N];     /* order ring: entry s % N = (s, slot) once s is published */
@@ -322,10 +324,31 @@ inline mark_read(r, rbit) {
         rmask[hs] = rmask[hs] | rbit;                                             /* fetch_or */
         atomic { word[hs] = word[hs] & ~rbit; pinned[r] = -1 };                   /* fetch_and: unpin */
         notify_slot_freed()
-     :: else -> notify()                                    /* gone: nothing to mark, plain notify */
+     :: else ->
+        /* gone: nothing to mark. pass_gone_at_cursor: if the cursor's sample, by the ring, was in
+           this slot and the slot no longer holds it, move past it as next_unread would: the copying
+           take reads the header, which still names it until the reuse zeroes the size */
+        k = cursor[r];
+        atomic { es = ring_seq[k % N]; ei = ring_slot[k % N] };
+        if
+        :: es == k && ei == hs ->
+           w1 = word[hs];
+           sq = seq[hs];
+           w2 = word[hs];
+#ifdef BUG_GONE_KEEPS_CURSOR
+           if :: false ->
+#else
+           if :: !(PHASE(w1) == COMMITTED && STATE(w1) == STATE(w2) && sq == k) ->
+#endif
+              atomic { if :: cursor[r] == k -> cursor[r] = k + 1 :: else -> skip fi }
+           :: else -> skip
+           fi
+        :: else -> skip
+        fi;
+        notify()                                            /* plain notify */
      fi
   fi;
-  atomic { bycursor = 0; w2 = 0 }
+  atomic { bycursor = 0; w2 = 0; w1 = 0; k = 0; es = 0; ei = 0 }
 }
 
 /* mark_reader_disconnected(r) followed by unregister (the writer's active mask loses r) */
@@ -352,15 +375,16 @@ inline disconnect(r, rbit) {
 
 /* dead locals are zeroed so that they do not split states */
 #define CLEAR atomic { s = 0; k = 0; hs = 0; hg = 0; hq = 0; sq = 0; m = 0; fr = 0; best = 0; \
-                       ei = 0; p0 = 0; p1 = 0; es = 0; w1 = 0; w2 = 0; found = 0; pinok = 0 }
+                       ei = 0; p0 = 0; p1 = 0; es = 0; w1 = 0; w2 = 0; found = 0; pinok = 0; \
+                       sz = 0; sz2 = 0; taken = 0 }
 
 /* a look found something: withdraw the announcement, if one was made */
 #define FOUND_WITHDRAW(p) if :: announced -> withdraw(p) :: else -> skip fi
 
 #define READER_LOCALS \
-  byte s, k, hs, hg, hq, sq, m, fr, best, g, ei, p0, p1, nw; \
+  byte s, k, hs, hg, hq, sq, m, fr, best, g, ei, p0, p1, nw, sz, sz2; \
   short es, w1, w2; \
-  bool found, pinok, announced, bycursor
+  bool found, pinok, announced, bycursor, taken
 
 /* reader index 0: copying reads */
 proctype CopyReader() {
@@ -368,6 +392,47 @@ proctype CopyReader() {
   do
   :: cursor[0] > NS -> break
   :: else ->
+     /* SlotReader::take_by_header (Reader::take_into): the ring entry, then the slot header's line
+        alone, a seqlock over (sample_size, sequence_number); whatever it cannot tell goes to the
+        three steps below (next_unread, copy_out, mark_read) */
+     if
+     :: true -> skip        /* declined for a reason the model leaves out (a short buffer, size 0) */
+     :: true ->
+     s = cursor[0];
+     atomic { es = ring_seq[s % N]; ei = ring_slot[s % N] };
+     if
+     :: es == s ->
+        sz = hsize[ei];                                                  /* acquire */
+        hq = hsn[ei];
+        m = rmask[ei];
+        if
+        :: sz != 0 && hq == s && (m & 1) == 0 ->
+           p0 = pay0[ei];
+           p1 = pay1[ei];
+           sz2 = hsize[ei];                                              /* after the acquire fence */
+#ifdef BUG_NO_HEADER_RECHECK
+           if :: true ->
+#else
+           if :: sz2 == sz && hsn[ei] == hq ->
+#endif
+              EARLY_SLOT_LOAD;
+              atomic { if :: cursor[0] == s -> cursor[0] = s + 1; taken = 1 :: else -> skip fi }   /* CAS */
+           :: else -> skip
+           fi
+        :: else -> skip
+        fi
+     :: else -> skip
+     fi
+     fi;
+     if
+     :: taken ->
+        FOUND_WITHDRAW(1);
+        assert(p0 == p1 && p0 == s && s <= committed);                    /* no torn read */
+        deliver(0, s);
+        notify_slot_freed();
+        CLEAR
+     :: else ->
+     CLEAR;
      next_unread(0, 1);
      if
      :: found ->
@@ -407,6 +472,7 @@ proctype CopyReader() {
         :: cursor[0] > NS -> FOUND_WITHDRAW(1); break
         :: else -> nothing_found(1)
         fi
+     fi
      fi
   od;
   assert(!initially_active[0] || delivered[0] == NS)                             /* lost nothing */
@@ -527,6 +593,9 @@ proctype Writer() {
         fi
      od;
      atomic { w = 0; mk = 0; a = 0; sq = 0; attempt = 0 };
+#ifndef BUG_RESERVE_KEEPS_SIZE
+     hsize[i] = 0;        /* reserve, after the CAS and before its release fence: the header's seqlock begin */
+#endif
      /* SlotWriter::commit: the number first, then (a small sample) the payload, one word at a time */
      atomic { ns = next_seq; next_seq++ };                                /* fetch_add */
      assert(ns == id);
@@ -534,6 +603,8 @@ proctype Writer() {
      pay0[i] = id;
      pay1[i] = id;
      rmask[i] = 0;
+     hsn[i] = ns;
+     hsize[i] = 1;                                                        /* release: the header's end */
      atomic { word[i] = MKW(COMMITTED, GEN(word[i])); committed = ns };  /* the commit point */
      EARLY_LOAD;
      atomic { ring_seq[ns % N] = ns; ring_slot[ns % N] = i };            /* publish_in_order: seq_cst CAS */

@@ -162,21 +162,9 @@ class BasicReader {
   [[gnu::always_inline]] tl::expected<std::optional<SlotHeader>, SlotError> take_into(std::span<std::byte> out) {
     if (reader_ >= kMaxReaders) return tl::unexpected(SlotError::of(SlotErrorCode::ReaderIndexOutOfRange));
     for (;;) {
-      auto handle = backend_->next_unread_slot(reader_);
-      if (!handle) return tl::unexpected(handle.error());
-      if (!*handle) return std::optional<SlotHeader>{};
-      auto header = backend_->read_slot_into(**handle, out);
-      const bool gone = !header && header.error().code == SlotErrorCode::Overwritten;
-      if (!header && !gone) return tl::unexpected(header.error());
-      if (auto marked = backend_->mark_read(**handle, reader_);
-          !marked && marked.error().code != SlotErrorCode::Overwritten) {
-        return tl::unexpected(marked.error());
-      }
-      if (gone) {  // overwritten under a reader outside the active mask: the next one
-        ++overwritten_;
-        continue;
-      }
-      return std::optional<SlotHeader>(*header);
+      auto next = backend_->take_next_into(reader_, out);
+      if (next || next.error().code != SlotErrorCode::Overwritten) return next;
+      ++overwritten_;  // overwritten under a reader outside the active mask: the next one
     }
   }
 

@@ -17,7 +17,7 @@ namespace shmslot {
 /// What a slot holds.
 enum class SlotState : std::uint8_t {
   Empty,      ///< never committed, discarded or evicted (ZeroDDS segments: sample_size 0)
-  Writing,    ///< loaned to a writer
+  Writing,    ///< loaned to a writer (or, for a moment, to a process evicting or reaping it)
   Committed,  ///< holds a sample
 };
 
@@ -34,7 +34,7 @@ struct SlotSnapshot {
   /// the readers whose cursor is past it (readers reading in order mark by their cursor).
   ReaderMask reader_mask = 0;
   ReaderMask pinned_by = 0;    ///< readers holding a zero-copy read (shmslot segments only)
-  std::uint32_t loaner_pid = 0;  ///< the writer process holding a Writing slot (shmslot segments only)
+  std::uint32_t loaner_pid = 0;  ///< the process holding a Writing slot (shmslot segments only)
   std::optional<std::chrono::nanoseconds> age;  ///< since commit (shmslot segments only)
   /// The slot's state word holds a value no shmslot process writes (phase 3; a free slot with hold
   /// bits; a loaned slot without a loaner): something scribbled on the segment. `state` is then a

@@ -55,6 +55,13 @@ class SlotBackend {
   virtual tl::expected<void, SlotError> mark_read(SlotHandle handle, std::uint32_t reader_index) = 0;
   /// Marks every slot read by `reader_index` and drops its pins: a dead reader stops blocking.
   virtual tl::expected<void, SlotError> mark_reader_disconnected(std::uint32_t reader_index) = 0;
+  /// next_unread_slot, read_slot_into and mark_read in one call: the oldest sample `reader_index`
+  /// has not read, copied into `out` and marked read, or nullopt when there is none. Overwritten:
+  /// that sample was gone (reused under a reader outside the active mask) and is passed; call again
+  /// for the next. SampleTooLarge leaves it unread. A pin slot_read_ptr holds on the sample stays
+  /// until mark_read of that handle. Backends may take it without the three steps' handle.
+  virtual tl::expected<std::optional<SlotHeader>, SlotError> take_next_into(std::uint32_t reader_index,
+                                                                            std::span<std::byte> out);
 
   /// Number of slots.
   virtual tl::expected<std::size_t, SlotError> slot_count() const = 0;

@@ -67,6 +67,14 @@ tl::expected<std::optional<SlotHandle>, SlotError> EngineBackend::next_unread_sl
   return engine_->next_unread(reader_index);
 }
 
+tl::expected<std::optional<SlotHeader>, SlotError> EngineBackend::take_next_into(std::uint32_t reader_index,
+                                                                                 std::span<std::byte> out) {
+  if (!engine_) return unusable();
+  // The engine's shortcut when it can decide on the slot header's line alone, else the three steps.
+  if (auto taken = engine_->take_by_header(reader_index, out)) return std::optional<SlotHeader>(*taken);
+  return SlotBackend::take_next_into(reader_index, out);
+}
+
 tl::expected<void, SlotError> EngineBackend::mark_read(SlotHandle handle, std::uint32_t reader_index) {
   if (!engine_) return unusable();
   return engine_->mark_read(handle, reader_index);

@@ -22,6 +22,21 @@ tl::expected<std::optional<SlotHandle>, SlotError> SlotBackend::next_unread_slot
   return std::optional<SlotHandle>{};
 }
 
+tl::expected<std::optional<SlotHeader>, SlotError> SlotBackend::take_next_into(std::uint32_t reader_index,
+                                                                               std::span<std::byte> out) {
+  auto handle = next_unread_slot(reader_index);
+  if (!handle) return tl::unexpected(handle.error());
+  if (!*handle) return std::optional<SlotHeader>{};
+  auto header = read_slot_into(**handle, out);
+  const bool gone = !header && header.error().code == SlotErrorCode::Overwritten;
+  if (!header && !gone) return tl::unexpected(header.error());  // SampleTooLarge: stays unread
+  if (auto marked = mark_read(**handle, reader_index); !marked && marked.error().code != SlotErrorCode::Overwritten) {
+    return tl::unexpected(marked.error());
+  }
+  if (gone) return tl::unexpected(SlotError::of(SlotErrorCode::Overwritten));
+  return std::optional<SlotHeader>(*header);
+}
+
 tl::expected<std::uint32_t, SlotError> SlotBackend::register_reader(std::optional<std::uint32_t>) {
   return tl::unexpected(SlotError::of(SlotErrorCode::Unsupported));
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/slot_checks.hpp"
 #include "platform/process.hpp"
 
 namespace shmslot::core {
@@ -29,15 +30,10 @@ std::size_t evict_stale(const SegmentView& view, const ReaderRegistry& registry,
     if (registry.all_done(read_by & active, active, seq)) continue;
     const std::uint64_t committed_at = ext.commit_time_ns.load(std::memory_order_relaxed);
     if (now < committed_at || now - committed_at < age_ns) continue;
-    // Free the slot outright: the CAS fails if anything changed since w was read (a pin, a reuse),
-    // and readers see the sample gone (next_unread skips it, a copy reports Overwritten).
-    // SYNC: acq_rel on success, as a reserve's CAS; relaxed on failure: the slot is left alone.
-    std::uint64_t expected = w;
-    if (!ext.word.compare_exchange_strong(expected, sw::make(Phase::kFree, sw::next_generation(sw::generation(w))),
-                                          std::memory_order_acq_rel, std::memory_order_relaxed)) {
-      continue;
-    }
-    hdr.sample_size.store(0, std::memory_order_relaxed);  // ZeroDDS readers: empty
+    // Free the slot through a loan of this process's: the CAS fails if anything changed since w was
+    // read (a pin, a reuse), and readers see the sample gone (next_unread skips it, a copy reports
+    // Overwritten, the copying take finds size 0).
+    if (!free_slot_empty(ext, hdr, w, static_cast<std::uint32_t>(platform::current_pid()))) continue;
     ++evicted;
     // Tell each reader that lost it (it had neither read it nor moved past it).
     for (ReaderMask lost = active & ~read_by; lost != 0; lost &= lost - 1) {

@@ -37,6 +37,9 @@ class ExtendedEngine final : public SlotEngine {
   tl::expected<void, SlotError> mark_read(SlotHandle h, std::uint32_t reader) override {
     return reader_.mark_read(h, reader);
   }
+  std::optional<SlotHeader> take_by_header(std::uint32_t reader, std::span<std::byte> out) override {
+    return reader_.take_by_header(reader, out);
+  }
   tl::expected<void, SlotError> disconnect(std::uint32_t reader) override;
 
   tl::expected<std::uint32_t, SlotError> register_reader(std::optional<std::uint32_t> index, StartAt start) override;

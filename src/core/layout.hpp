@@ -12,7 +12,7 @@ namespace shmslot::core {
 // ---- ZeroDDS V3 segment header (0x20 bytes). A ZeroDDS process reads and writes 0x00..0x13 only.
 inline constexpr std::uint32_t kSegmentMagic = 0x5A445353;  // "ZDSS"; bytes 53 53 44 5A in memory
 inline constexpr std::uint32_t kExtMagic = 0x544C5353;      // "SSLT"; bytes 53 53 4C 54: shmslot extension present
-inline constexpr std::uint32_t kExtVersion = 4;  // 4: mark_read wakes only slot sleepers (format.md)
+inline constexpr std::uint32_t kExtVersion = 5;  // 5: the slot header is a seqlock of its own (format.md)
 inline constexpr std::size_t kSegmentHeaderSize = 0x20;
 inline constexpr std::size_t kV1SegmentHeaderSize = 0x10;  // ZeroDDS rc.1: recognised, refused
 inline constexpr std::size_t kSlotHeaderSize = 16;

@@ -1,5 +1,6 @@
 #include "core/reaper.hpp"
 
+#include "core/slot_checks.hpp"
 #include "platform/process.hpp"
 
 namespace shmslot::core {
@@ -26,12 +27,8 @@ std::size_t Reaper::free_dead_loans() {
     if (sw::phase(w) != Phase::kWriting) continue;
     const std::uint32_t loaner = sw::hold(w);
     if (loaner == 0 || platform::process_alive(static_cast<pid_t>(loaner), 0)) continue;
-    // SYNC: acq_rel on success, as a reserve's CAS; relaxed on failure: the loan moved on by itself.
-    if (ext.word.compare_exchange_strong(w, sw::make(Phase::kFree, sw::next_generation(sw::generation(w))),
-                                         std::memory_order_acq_rel, std::memory_order_relaxed)) {
-      view_.slot_header(i).sample_size.store(0, std::memory_order_relaxed);
-      ++freed;
-    }
+    // Fails if the loan moved on by itself (committed, discarded, or freed by another reaper).
+    if (free_slot_empty(ext, view_.slot_header(i), w, static_cast<std::uint32_t>(platform::current_pid()))) ++freed;
   }
   return freed;
 }

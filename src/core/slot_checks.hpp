@@ -65,4 +65,23 @@ inline void unpin(std::atomic<std::uint64_t>& word, std::uint32_t bit, std::uint
   }
 }
 
+// Takes slot `i` from `from` (a COMMITTED sample nobody needs, or a dead writer's loan) and frees
+// it empty: first a loan of this process's (WRITING, so that no writer can reserve it and every
+// reader skips it), then the header's size 0, then FREE. Zeroed while still its loan, the size
+// cannot land on a sample another writer commits into the freed slot (zeroed after the FREE store,
+// it could). False if the word is no longer `from`: the slot is left as it is. A process that dies
+// in between leaves a loan of a dead pid, which the next reap frees the same way.
+inline bool free_slot_empty(SlotExt& ext, SharedSlotHeader& hdr, std::uint64_t from, std::uint32_t pid) {
+  const std::uint32_t gen = slot_word::next_generation(slot_word::generation(from));
+  // SYNC: acq_rel on success, as a reserve's CAS; relaxed on failure: the slot is left alone.
+  if (!ext.word.compare_exchange_strong(from, slot_word::make(slot_word::Phase::kWriting, gen, pid),
+                                        std::memory_order_acq_rel, std::memory_order_relaxed)) {
+    return false;
+  }
+  hdr.sample_size.store(0, std::memory_order_relaxed);  // ZeroDDS readers and the copying take: empty
+  // SYNC: release; the size above happens before the reserve (acquire CAS) that takes the slot next.
+  ext.word.store(slot_word::make(slot_word::Phase::kFree, slot_word::next_generation(gen)), std::memory_order_release);
+  return true;
+}
+
 }  // namespace shmslot::core

@@ -64,6 +64,14 @@ class SlotEngine {
   virtual std::optional<std::chrono::nanoseconds> commit_time(SlotHandle h) const = 0;
   virtual tl::expected<std::optional<SlotHandle>, SlotError> next_unread(std::uint32_t reader) = 0;
   virtual tl::expected<void, SlotError> mark_read(SlotHandle h, std::uint32_t reader) = 0;
+  // next_unread, a copy into `out` and mark_read in one, when the engine can tell on the slot
+  // header's line alone that the sample at the reader's cursor is there, whole and unread; nullopt
+  // hands the decision to those three steps (nothing changed then).
+  virtual std::optional<SlotHeader> take_by_header(std::uint32_t reader, std::span<std::byte> out) {
+    (void)reader;
+    (void)out;
+    return std::nullopt;
+  }
   virtual tl::expected<void, SlotError> disconnect(std::uint32_t reader) = 0;
 
   // The reader registry and reaping (reader_registry.hpp, reaper.hpp, docs/recovery.md).

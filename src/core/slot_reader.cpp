@@ -69,7 +69,9 @@ tl::expected<void, SlotError> SlotReader::mark_by_bit(SlotHandle h, std::uint32_
   // pinned the slot cannot be reused, so the bit below lands on this sample and no other.
   std::uint64_t w = 0;
   if (!pin(h, reader, w)) {
-    notifier_.notify();  // the sample is gone (reused under a reader outside the active mask): nothing to mark
+    // The sample is gone (reused under a reader outside the active mask): nothing to mark.
+    pass_gone_at_cursor(i, reader);
+    notifier_.notify();
     return {};
   }
   SlotExt& ext = view_.slot_ext(i);
@@ -81,6 +83,27 @@ tl::expected<void, SlotError> SlotReader::mark_by_bit(SlotHandle h, std::uint32_
   unpin(ext.word, bit, sw::generation(w));
   notifier_.notify_slot_freed();
   return {};
+}
+
+void SlotReader::pass_gone_at_cursor(std::uint32_t slot, std::uint32_t reader) {
+  // A sample copied, then gone before its mark, leaves the cursor on it. next_unread would pass it
+  // (the word no longer holds it), but the copying take reads the header, which still names it from
+  // a reserve's CAS until that reserve zeroes the size: it would deliver the sample again. So pass
+  // it here, when the ring puts the cursor's sample in this slot and the slot no longer holds it.
+  std::atomic<std::uint64_t>& cursor = view_.reader_entry(reader).cursor;
+  std::uint64_t c = cursor.load(std::memory_order_relaxed);
+  // SYNC: acquire, as in next_unread.
+  const std::uint64_t e = view_.ring_at(c).load(std::memory_order_acquire);
+  if (ring::distance(e, c) != 0 || ring::slot(e) != slot) return;
+  const SlotExt& ext = view_.slot_ext(slot);
+  // The small seqlock of next_unread: only a word that stays COMMITTED with `seq` == c keeps it.
+  const std::uint64_t w = ext.word.load(std::memory_order_acquire);  // SYNC: acquire, as in next_unread
+  const std::uint64_t seq = ext.seq.load(std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  const bool held = sw::phase(w) == Phase::kCommitted && seq == c &&
+                    sw::state(ext.word.load(std::memory_order_relaxed)) == sw::state(w);
+  // Relaxed, as next_unread's own pass; the CAS keeps threads sharing the index from moving it back.
+  if (!held) cursor.compare_exchange_strong(c, c + 1, std::memory_order_relaxed);
 }
 
 std::optional<std::chrono::nanoseconds> SlotReader::commit_time(SlotHandle h) const {

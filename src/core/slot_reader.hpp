@@ -30,6 +30,10 @@ class SlotReader {
   tl::expected<SlotHeader, SlotError> copy_out(SlotHandle h, const CopyDest& dest) const;
   tl::expected<std::span<const std::byte>, SlotError> read_ptr(SlotHandle h, std::uint32_t reader);
   tl::expected<void, SlotError> mark_read(SlotHandle h, std::uint32_t reader);
+  // The sample at the reader's cursor copied into `out` and marked read, checked on the slot
+  // header's line alone (copy_read.cpp; protocol.md, "Copying take"); nullopt when that line cannot
+  // tell, and then nothing changed.
+  std::optional<SlotHeader> take_by_header(std::uint32_t reader, std::span<std::byte> out);
   std::optional<std::chrono::nanoseconds> commit_time(SlotHandle h) const;
 
  private:
@@ -40,6 +44,9 @@ class SlotReader {
   bool mark_by_cursor(SlotHandle h, std::uint32_t reader);
   // Marks it read by its bit in reader_mask, under a pin (out of order, or the cursor has moved on).
   tl::expected<void, SlotError> mark_by_bit(SlotHandle h, std::uint32_t reader);
+  // After a mark found its sample gone: moves the cursor past the sample at it if that was in
+  // `slot` and is gone, as next_unread would (so the copying take cannot find it by its header).
+  void pass_gone_at_cursor(std::uint32_t slot, std::uint32_t reader);
   // The COMMITTED slot holding sequence number `seq`, by a scan.
   std::optional<SlotHandle> find_committed(std::uint64_t seq) const;
   std::optional<SlotHandle> resync_lapped(std::uint32_t reader, std::uint64_t from);

@@ -46,7 +46,8 @@ tl::expected<SlotHandle, SlotError> SlotWriter::reserve_once(ReaderMask active) 
                                           std::memory_order_relaxed)) {
       continue;
     }
-    // ZeroDDS readers skip a slot of size 0; stored before the fence, so before any payload byte.
+    // ZeroDDS readers skip a slot of size 0; stored before the fence, so before any payload byte:
+    // the seqlock begin of the header line, which a copying take re-checks (take_by_header).
     view_.slot_header(i).sample_size.store(0, std::memory_order_relaxed);
     // Readers no registration covers sleep on `gen` without announcing it: the commit must wake them.
     // Relaxed: read back by this loan's commit, which the caller orders after this reserve.
@@ -141,9 +142,12 @@ tl::expected<std::uint32_t, SlotError> SlotWriter::commit(SlotHandle h, std::siz
   platform::prefetch_for_write(&view_.ring_at(seq));
   if (!copy_first && src != nullptr && len != 0) std::memcpy(view_.payload(i), src, len);
   SharedSlotHeader& hdr = view_.slot_header(i);
-  hdr.sequence_number.store(static_cast<std::uint32_t>(seq), std::memory_order_relaxed);
-  hdr.sample_size.store(static_cast<std::uint32_t>(len), std::memory_order_relaxed);
   hdr.reader_mask.store(0, std::memory_order_relaxed);
+  hdr.sequence_number.store(static_cast<std::uint32_t>(seq), std::memory_order_relaxed);
+  // SYNC: release, and last of the header: the seqlock end of the header line. A copying take that
+  // sees this size (acquire) sees the payload, the number and the cleared mask above
+  // (SlotReader::take_by_header); ZeroDDS readers, which go by a nonzero size, gain the same.
+  hdr.sample_size.store(static_cast<std::uint32_t>(len), std::memory_order_release);
   ext.commit_time_ns.store(platform::coarse_now_ns(), std::memory_order_relaxed);
   // Informational mirror of ZeroDDS's counter; may lag under concurrent writers.
   view_.header().next_sn.store(static_cast<std::uint32_t>(seq + 1), std::memory_order_relaxed);

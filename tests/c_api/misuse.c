@@ -123,11 +123,16 @@ static void close_releases_what_hangs_off_it(void) {
   EXPECT_OK(shmslot_writer_write(w, "c", 1, NULL));
   EXPECT_STATUS(SHMSLOT_E_NO_FREE_SLOT, shmslot_writer_write(w, "d", 1, NULL));
 
-  EXPECT_OK(shmslot_reader_take(r2, &s, &sv)); /* "b", pinned */
+  EXPECT_OK(shmslot_reader_take(r2, &s, &sv)); /* "b", pinned until the sample is released */
   char c = 0;
+  /* A sample taken in place is read when it is released: until then a copy takes it again, and
+     marks it read without dropping the pin the sample holds. */
+  EXPECT_OK(shmslot_reader_take_copy(r2, &c, 1, &n, NULL));
+  EXPECT_TRUE(n == 1 && c == 'b');
   EXPECT_OK(shmslot_reader_take_copy(r2, &c, 1, &n, NULL)); /* "c", read: its slot is free */
-  EXPECT_OK(shmslot_writer_loan(w, 0, &l, &lv));            /* the slot of "c", read */
-  EXPECT_STATUS(SHMSLOT_E_NO_FREE_SLOT, shmslot_writer_loan(w, 0, &l, &lv));
+  EXPECT_TRUE(n == 1 && c == 'c');
+  EXPECT_OK(shmslot_writer_loan(w, 0, &l, &lv));                             /* the slot of "c", read */
+  EXPECT_STATUS(SHMSLOT_E_NO_FREE_SLOT, shmslot_writer_loan(w, 0, &l, &lv)); /* "b"'s is pinned */
   /* Closing the segment closes the writer, its loan, the reader and its sample. */
   EXPECT_OK(shmslot_segment_close(seg));
   EXPECT_STATUS(SHMSLOT_E_INVALID_HANDLE, shmslot_writer_write(w, "d", 1, NULL));

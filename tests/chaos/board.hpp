@@ -68,8 +68,9 @@ struct StreamRecord {
   std::atomic<std::uint64_t> count{0};
 };
 
-// How a reader reads: both ways at random, or one way only (the self-test's readers).
-enum class ReadWay : std::uint32_t { Mixed, CopyOnly, ZeroCopyOnly };
+// How a reader reads: every way at random, or one way only (the self-test's readers): copies of a
+// handle next_unread_slot found, zero-copy reads of one, or the copying take (take_next_into).
+enum class ReadWay : std::uint32_t { Mixed, CopyOnly, ZeroCopyOnly, TakeOnly };
 
 struct ReaderBoard {
   ChildBoard child;

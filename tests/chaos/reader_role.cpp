@@ -63,6 +63,11 @@ class Reader {
         word_.set(Phase::None);
         return test::kChildOk;
       }
+      if (take_this_time()) {
+        bool took = false;
+        if (const int code = take_copy(took); code != test::kChildOk) return code;
+        if (took) continue;
+      }
       auto next = word_.step(Phase::NextUnread, [&] { return seg_.next_unread_slot(index_); });
       if (!next) return fail(test::kChildApiError, api_text("next_unread_slot", next.error()));
       if (!*next) {
@@ -110,9 +115,22 @@ class Reader {
     return *set_;
   }
 
+  // A third of the copying reads take the sample in one call (take_next_into, as Reader::take_into
+  // does); the rest find it first and read it by its handle.
+  bool take_this_time() {
+    switch (static_cast<ReadWay>(board_.way.load(std::memory_order_relaxed))) {
+      case ReadWay::TakeOnly: return true;
+      case ReadWay::CopyOnly:
+      case ReadWay::ZeroCopyOnly: return false;
+      case ReadWay::Mixed: break;
+    }
+    return !in_place() && rng_() % 3 == 0;
+  }
+
   bool in_place() {
     switch (static_cast<ReadWay>(board_.way.load(std::memory_order_relaxed))) {
-      case ReadWay::CopyOnly: return false;
+      case ReadWay::CopyOnly:
+      case ReadWay::TakeOnly: return false;
       case ReadWay::ZeroCopyOnly: return true;
       case ReadWay::Mixed: break;
     }
@@ -154,6 +172,42 @@ class Reader {
     if (const auto* problem = std::get_if<std::string>(&verified))
       return fail(test::kChildCheckFailed, "torn: " + *problem + way);
     if (const int code = mark(handle); code != test::kChildOk) return code;
+    board_.copies.fetch_add(1, std::memory_order_relaxed);
+    return accept(std::get<test::Stamp>(verified), seq);
+  }
+
+  // The copying take: found, copied and marked read in one call. `took` stays false when nothing is
+  // unread; the caller then looks and waits as after next_unread_slot.
+  int take_copy(bool& took) {
+    auto stats = seg_.reader_stats(index_);
+    if (!stats) return fail(test::kChildApiError, api_text("reader_stats", stats.error()));
+    const std::uint64_t cursor = stats->cursor;
+    std::array<std::byte, kSampleSize> bytes{};
+    auto taken = word_.step(Phase::CopyRead, [&] { return seg_.take_next_into(index_, bytes); });
+    if (!taken) {
+      if (taken.error().code != SlotErrorCode::Overwritten) {
+        return fail(test::kChildApiError, api_text("take_next_into", taken.error()));
+      }
+      // Gone under the read and passed (marked) by the take: counted as skip_overwritten does.
+      board_.overwritten.fetch_add(1, std::memory_order_relaxed);
+      took = true;
+      return test::kChildOk;
+    }
+    if (!*taken) return test::kChildOk;
+    took = true;
+    const SlotHeader& header = **taken;
+    const std::string way = " (copied by take_next_into)";
+    if (header.sample_size != kSampleSize) {
+      return fail(test::kChildCheckFailed, "torn: sample of " + std::to_string(header.sample_size) + " bytes" + way);
+    }
+    // The number delivered: the cursor's, or a later one when the take passed a gap or resynced.
+    const std::uint64_t seq =
+        cursor + static_cast<std::uint32_t>(header.sequence_number - static_cast<std::uint32_t>(cursor));
+    RecoverySample sample;
+    std::memcpy(&sample, bytes.data(), kSampleSize);
+    const auto verified = test::verify_sample(sample);
+    if (const auto* problem = std::get_if<std::string>(&verified))
+      return fail(test::kChildCheckFailed, "torn: " + *problem + way);
     board_.copies.fetch_add(1, std::memory_order_relaxed);
     return accept(std::get<test::Stamp>(verified), seq);
   }

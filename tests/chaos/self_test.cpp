@@ -125,6 +125,13 @@ std::vector<Scenario> scenarios() {
                    h.set_reader_way(1, ReadWay::ZeroCopyOnly);
                    writer_fault(h, WriterFault::TornSample, true);
                  }});
+  out.push_back({"the same, read by the copying take",
+                 {{"torn", "copied by take_next_into"}, {"torn", "in place"}},
+                 [](Harness& h, Report&) {
+                   h.set_reader_way(0, ReadWay::TakeOnly);
+                   h.set_reader_way(1, ReadWay::ZeroCopyOnly);
+                   writer_fault(h, WriterFault::TornSample, true);
+                 }});
   out.push_back({"an older sample committed again after a newer one",
                  {{"order", "right after sample"}},
                  [](Harness& h, Report&) { writer_fault(h, WriterFault::Repeated, true); }});

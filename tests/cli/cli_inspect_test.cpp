@@ -45,7 +45,7 @@ TEST(CliInspect, TextShowsHeaderSlotsAndReaders) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(r.err.empty()) << r.err;
   EXPECT_TRUE(contains(r.out, "segment          " + seg.owner.shm_name())) << r.out;
-  EXPECT_TRUE(contains(r.out, "kind             shmslot extension v4")) << r.out;
+  EXPECT_TRUE(contains(r.out, "kind             shmslot extension v5")) << r.out;
   EXPECT_TRUE(contains(r.out, "slot_count       4\n")) << r.out;
   EXPECT_TRUE(contains(r.out, "slot_total_size  128\n")) << r.out;
   EXPECT_TRUE(contains(r.out, "capacity         100\n")) << r.out;
@@ -74,7 +74,7 @@ TEST(CliInspect, JsonIsOneObjectWithEverything) {
   ASSERT_EQ(lines_of(r.out).size(), 1U) << r.out;
   const json j = json::parse(r.out);
   EXPECT_EQ(j["kind"], "shmslot");
-  EXPECT_EQ(j["extension_version"], 4);
+  EXPECT_EQ(j["extension_version"], 5);
   EXPECT_EQ(j["shm_name"], seg.owner.shm_name());
   EXPECT_EQ(j["published"], true);
   EXPECT_EQ(j["slot_count"], 4);

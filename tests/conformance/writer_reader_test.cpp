@@ -177,6 +177,66 @@ TYPED_TEST(WriterReader, CopyingTakeLeavesASampleLargerThanTheBufferUnread) {
   EXPECT_EQ((*header)->sample_size, 32U);
 }
 
+// A sample held in place is not read until its guard goes: a copying take by the same reader gets
+// it again, and leaves the guard's pin, so the slot is not reused under the guard.
+TYPED_TEST(WriterReader, CopyingTakeLeavesThePinOfAGuardOnTheSameSample) {
+  this->make(1, 64);
+  Writer writer(this->writer(), 0);  // mask 0: only a pin keeps the slot
+  Reader reader(this->reader(), 3);
+  ASSERT_TRUE(writer.write(pattern(16, 5)));
+  auto sample = reader.take();
+  ASSERT_TRUE(sample && *sample);
+  std::vector<std::byte> out(64);
+  auto header = reader.take_into(out);
+  ASSERT_TRUE(header && *header);
+  EXPECT_TRUE(same(std::span<const std::byte>(out).first((*header)->sample_size), pattern(16, 5)));
+  EXPECT_EQ(writer.write(pattern(16, 6)).error().code, SlotErrorCode::NoFreeSlot);  // still pinned
+  EXPECT_TRUE(same((*sample)->bytes(), pattern(16, 5)));
+  sample->reset();  // the guard goes: marked (by its bit) and unpinned
+  EXPECT_TRUE(writer.write(pattern(16, 6)));
+  header = reader.take_into(out);
+  ASSERT_TRUE(header && *header);
+  EXPECT_TRUE(same(std::span<const std::byte>(out).first((*header)->sample_size), pattern(16, 6)));
+}
+
+// A sample marked read by its handle ahead of the cursor (out of order) is not delivered again.
+TYPED_TEST(WriterReader, CopyingTakeSkipsASampleMarkedReadOutOfOrder) {
+  this->make(4, 64);
+  Writer writer(this->writer(), 0b1);
+  Reader reader(this->reader(), 0);
+  ASSERT_TRUE(writer.write(pattern(8, 1)));
+  auto loan = this->writer().reserve_slot(0b1);  // a loan's handle names the sample it commits
+  ASSERT_TRUE(loan);
+  ASSERT_TRUE(this->writer().commit_slot(*loan, pattern(8, 2)));
+  ASSERT_TRUE(writer.write(pattern(8, 3)));
+  ASSERT_TRUE(this->reader().mark_read(*loan, 0));
+  std::vector<std::byte> out(64);
+  for (const std::uint8_t expected : {std::uint8_t{1}, std::uint8_t{3}}) {
+    auto header = reader.take_into(out);
+    ASSERT_TRUE(header && *header);
+    EXPECT_TRUE(same(std::span<const std::byte>(out).first((*header)->sample_size), pattern(8, expected)));
+  }
+  EXPECT_FALSE(reader.take_into(out).value());
+}
+
+// A sample of no bytes is one too: its header says size 0, as a slot being written does.
+TYPED_TEST(WriterReader, CopyingTakeDeliversAnEmptySample) {
+  this->make(2, 64);
+  Writer writer(this->writer(), 0b1);
+  Reader reader(this->reader(), 0);
+  ASSERT_TRUE(writer.write(std::span<const std::byte>{}));
+  ASSERT_TRUE(writer.write(pattern(8, 1)));
+  std::vector<std::byte> out(64);
+  auto header = reader.take_into(out);
+  ASSERT_TRUE(header && *header);
+  EXPECT_EQ((*header)->sample_size, 0U);
+  EXPECT_EQ((*header)->sequence_number, 0U);
+  header = reader.take_into(out);
+  ASSERT_TRUE(header && *header);
+  EXPECT_EQ((*header)->sequence_number, 1U);
+  EXPECT_FALSE(reader.take_into(out).value());
+}
+
 TYPED_TEST(WriterReader, ReadIntoKeepsTheNewestAndCountsTheSkipped) {
   this->make(4, 64);
   Writer writer(this->writer(), 0b1);

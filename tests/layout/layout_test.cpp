@@ -40,7 +40,7 @@ TEST(Layout, HeaderBytesAreZeroDdsV3PlusTheFlag) {
       0,    0,    0,    0,     // next_sn
       0,    0,    0,    0,     // gen
       0x53, 0x53, 0x4C, 0x54,  // extension flag "SSLT"
-      4,    0,    0,    0,     // extension version
+      5,    0,    0,    0,     // extension version
       0,    0,    0,    0,     // extension size, checked below
   };
   EXPECT_EQ(std::memcmp(p, expect_header, 28), 0);

@@ -91,8 +91,16 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         LossyShape{
             "FourSlotsCopyingAndPinningReaders", 4, 4096, 100000, {ReadMethod::Copy, ReadMethod::ZeroCopy}, true, true},
-        LossyShape{
-            "OneSlotTwoCopyingReaders", 1, 4096, 50000, {ReadMethod::Copy, ReadMethod::CopyAlloc}, false, false}),
+        LossyShape{"OneSlotTwoCopyingReaders", 1, 4096, 50000, {ReadMethod::Copy, ReadMethod::CopyAlloc}, false, false},
+        // The copying take's header-line check: two large slots, so that a reader is often on the
+        // newest sample (the take's case) while the writer reuses its slot under the copy.
+        LossyShape{"TwoSlotsTwoCopyingTakes",
+                   2,
+                   65536,
+                   20000,
+                   {ReadMethod::CopyingTake, ReadMethod::CopyingTake},
+                   false,
+                   false}),
     [](const ::testing::TestParamInfo<LossyShape>& param_info) { return std::string(param_info.param.name); });
 
 }  // namespace

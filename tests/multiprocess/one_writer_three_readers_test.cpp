@@ -52,7 +52,7 @@ TEST_P(OneWriterThreeReaders, EveryReaderGetsEverySampleOnceInOrderUntorn) {
                         .pause_every = pause_every,
                         .hold_pins = false};
     };
-    const ReaderPlan readers[] = {reader(0, ReadMethod::Copy, 0), reader(1, ReadMethod::ZeroCopy, 0),
+    const ReaderPlan readers[] = {reader(0, ReadMethod::CopyingTake, 0), reader(1, ReadMethod::ZeroCopy, 0),
                                   // The slow one: the writer keeps finding the segment full.
                                   reader(2, ReadMethod::CopyAlloc, 997)};
 

@@ -51,8 +51,11 @@ class ReaderRun {
 
   bool finished() const { return plan_.lossless ? delivered_ == total_ : end_seen_; }
   Step take(SlotHandle handle);
+  // CopyingTake: the next sample, copied and marked by the segment in one call.
+  Step take_next(std::uint64_t seen);
+  // Checks the sample, accepts it and marks `to_mark` read (nullopt: marked already).
   Step check_and_accept(std::span<const std::byte> bytes, const std::optional<SlotHeader>& header,
-                        const SlotHandle& handle, bool pinned);
+                        const std::optional<SlotHandle>& to_mark, bool pinned);
   // What is wrong with `stamp` arriving now (lost, repeated, reordered, foreign header), if anything.
   std::optional<std::string> order_problem(const Stamp& stamp, const std::optional<SlotHeader>& header) const;
   void accept(const Stamp& stamp, const std::optional<SlotHeader>& header);
@@ -89,6 +92,15 @@ int ReaderRun::run() {
     // Capture the generation, re-check, then wait: a commit after the check moves the generation
     // past `seen`, so wait_for_change returns at once (docs/protocol.md, "Notification").
     const std::uint64_t seen = seg_.notify_generation();
+    if (plan_.method == ReadMethod::CopyingTake) {
+      const Step step = take_next(seen);
+      if (step == Step::Failed) return exit_code_;
+      if (step == Step::Delivered && plan_.pause_every > 0 &&
+          delivered_ % static_cast<std::uint64_t>(plan_.pause_every) == 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      continue;
+    }
     auto next = seg_.next_unread_slot(plan_.reader_index);
     if (!next) {
       api_fail("next_unread_slot", next.error());
@@ -126,6 +138,21 @@ int ReaderRun::run() {
   return kExitOk;
 }
 
+ReaderRun::Step ReaderRun::take_next(std::uint64_t seen) {
+  auto taken = seg_.take_next_into(plan_.reader_index, buffer_);
+  if (!taken) {
+    if (taken.error().code == SlotErrorCode::Overwritten && !plan_.lossless) return skipped();
+    return api_fail("take_next_into", taken.error());
+  }
+  if (!*taken) {
+    ++waits_;
+    block_until_change(seg_, seen);
+    return Step::Skipped;
+  }
+  const SlotHeader& header = **taken;
+  return check_and_accept(std::span<const std::byte>(buffer_.data(), header.sample_size), header, std::nullopt, false);
+}
+
 ReaderRun::Step ReaderRun::take(SlotHandle handle) {
   ReadMethod method = plan_.method;
   if (method == ReadMethod::Alternate) method = delivered_ % 2 == 0 ? ReadMethod::Copy : ReadMethod::ZeroCopy;
@@ -159,19 +186,21 @@ ReaderRun::Step ReaderRun::take(SlotHandle handle) {
       }
       return check_and_accept(*bytes, std::nullopt, handle, true);
     }
+    case ReadMethod::CopyingTake: break;  // run() calls take_next for it
   }
   return fail("unknown read method");
 }
 
 ReaderRun::Step ReaderRun::check_and_accept(std::span<const std::byte> bytes, const std::optional<SlotHeader>& header,
-                                            const SlotHandle& handle, bool pinned) {
+                                            const std::optional<SlotHandle>& to_mark, bool pinned) {
   auto checked = check_sample(bytes);
   if (auto* problem = std::get_if<std::string>(&checked)) return fail(*problem);
   const Stamp stamp = std::get<Stamp>(checked);
   if (pinned && plan_.hold_pins && !hold_pin_and_recheck(bytes, stamp)) return Step::Failed;
   if (auto problem = order_problem(stamp, header)) return fail(*problem);
   accept(stamp, header);
-  if (auto marked = seg_.mark_read(handle, plan_.reader_index); !marked) return api_fail("mark_read", marked.error());
+  if (!to_mark) return Step::Delivered;
+  if (auto marked = seg_.mark_read(*to_mark, plan_.reader_index); !marked) return api_fail("mark_read", marked.error());
   return Step::Delivered;
 }
 
@@ -266,6 +295,7 @@ const char* to_string(ReadMethod m) {
     case ReadMethod::CopyAlloc: return "read_slot";
     case ReadMethod::ZeroCopy: return "slot_read_ptr";
     case ReadMethod::Alternate: return "read_slot_into/slot_read_ptr";
+    case ReadMethod::CopyingTake: return "take_next_into";
   }
   return "?";
 }

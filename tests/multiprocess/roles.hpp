@@ -24,10 +24,11 @@ struct WriterPlan {
 };
 
 enum class ReadMethod {
-  Copy,       // read_slot_into a fixed buffer, then mark_read
-  CopyAlloc,  // read_slot (allocating), then mark_read
-  ZeroCopy,   // slot_read_ptr (pins), check in place, then mark_read (unpins)
-  Alternate,  // Copy for even sequence positions, ZeroCopy for odd ones
+  Copy,         // read_slot_into a fixed buffer, then mark_read
+  CopyAlloc,    // read_slot (allocating), then mark_read
+  ZeroCopy,     // slot_read_ptr (pins), check in place, then mark_read (unpins)
+  Alternate,    // Copy for even sequence positions, ZeroCopy for odd ones
+  CopyingTake,  // take_next_into a fixed buffer: found, copied and marked read in one call
 };
 
 const char* to_string(ReadMethod m);

@@ -122,11 +122,13 @@ TEST(PosixBadInput, CorruptHeadersAreRefusedWithAReason) {
   expect_refused([](RawSegment& s, auto&) { s.set_u32(0x08, 0); }, "not a positive multiple of 64");
   expect_refused([](RawSegment& s, auto&) { s.set_u32(0x08, 0xFFFFFFC0); }, "header describes");
   expect_refused([](RawSegment& s, auto&) { s.set_u32(0x14, 0xABCDEF01); }, "unknown extension magic");
-  // Version 1: a segment of an older shmslot build (no sleeper registry); 3: a newer one.
+  // Versions 1 to 4: segments of older shmslot builds (4: a commit stores the header's size first
+  // and without release, which the copying take cannot check); 6: a newer one.
   expect_refused([](RawSegment& s, auto&) { s.set_u32(0x18, 1); }, "version 1 is not supported");
   expect_refused([](RawSegment& s, auto&) { s.set_u32(0x18, 2); }, "version 2 is not supported");
   expect_refused([](RawSegment& s, auto&) { s.set_u32(0x18, 3); }, "version 3 is not supported");
-  expect_refused([](RawSegment& s, auto&) { s.set_u32(0x18, 5); }, "version 5 is not supported");
+  expect_refused([](RawSegment& s, auto&) { s.set_u32(0x18, 4); }, "version 4 is not supported");
+  expect_refused([](RawSegment& s, auto&) { s.set_u32(0x18, 6); }, "version 6 is not supported");
   expect_refused([](RawSegment& s, auto&) { s.set_u32(0x1C, 12); }, "extension size");
   expect_refused([](RawSegment& s, auto&) { s.truncate(0x20 + 4 * 128); }, "its layout needs");
   expect_refused([](RawSegment& s, auto&) { s.truncate(0x30); }, "header describes");

@@ -28,6 +28,8 @@ class EngineBackend : public SlotBackend {
                                                                     std::uint32_t reader_index) override;
   std::optional<std::chrono::nanoseconds> commit_time(SlotHandle handle) const override;
   tl::expected<std::optional<SlotHandle>, SlotError> next_unread_slot(std::uint32_t reader_index) override;
+  tl::expected<std::optional<SlotHeader>, SlotError> take_next_into(std::uint32_t reader_index,
+                                                                    std::span<std::byte> out) override;
   tl::expected<void, SlotError> mark_read(SlotHandle handle, std::uint32_t reader_index) override;
   tl::expected<void, SlotError> mark_reader_disconnected(std::uint32_t reader_index) override;
   tl::expected<std::size_t, SlotError> slot_count() const override;
