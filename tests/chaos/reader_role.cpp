@@ -67,6 +67,12 @@ class Reader {
         bool took = false;
         if (const int code = take_copy(took); code != test::kChildOk) return code;
         if (took) continue;
+        if (static_cast<ReadWay>(board_.way.load(std::memory_order_relaxed)) == ReadWay::TakeOnly) {
+          // Take-only (the self-test's): never read by handle, so every sample it reports came
+          // through the take; nothing to take yet, so look again shortly.
+          std::this_thread::sleep_for(std::chrono::microseconds(200));
+          continue;
+        }
       }
       auto next = word_.step(Phase::NextUnread, [&] { return seg_.next_unread_slot(index_); });
       if (!next) return fail(test::kChildApiError, api_text("next_unread_slot", next.error()));
