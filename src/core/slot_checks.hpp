@@ -65,8 +65,8 @@ inline void unpin(std::atomic<std::uint64_t>& word, std::uint32_t bit, std::uint
   }
 }
 
-// Takes slot `i` from `from` (a COMMITTED sample nobody needs, or a dead writer's loan) and frees
-// it empty: first a loan of this process's (WRITING, so that no writer can reserve it and every
+// Takes the slot from its word `from` (a COMMITTED sample nobody needs, or a dead writer's loan)
+// and frees it empty: first a loan of this process's (WRITING, so that no writer can reserve it and every
 // reader skips it), then the header's size 0, then FREE. Zeroed while still its loan, the size
 // cannot land on a sample another writer commits into the freed slot (zeroed after the FREE store,
 // it could). False if the word is no longer `from`: the slot is left as it is. A process that dies
